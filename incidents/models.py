@@ -1,0 +1,342 @@
+"""Truce-violation reports: the taxonomy (ACLED-compatible), the incident record and its attachments."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+
+from django.conf import settings
+from django.contrib.gis.db import models
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from zones.models import Zone
+
+
+class EventType(models.Model):
+    """ACLED event type (Battles, Explosions/Remote violence, ...)."""
+
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    disorder_type = models.CharField(_("disorder type"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("event type")
+        verbose_name_plural = _("event types")
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubEventType(models.Model):
+    """ACLED sub-event type, under exactly one event type."""
+
+    event_type = models.ForeignKey(
+        EventType, verbose_name=_("event type"), on_delete=models.PROTECT, related_name="sub_types"
+    )
+    slug = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    disorder_type = models.CharField(_("disorder type"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("sub-event type")
+        verbose_name_plural = _("sub-event types")
+        ordering = ["event_type__position", "position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TimePrecision(models.TextChoices):
+    MINUTE = "minute", _("Exact time")
+    HOUR = "hour", _("Within the hour")
+    DAY = "day", _("Day (ACLED 1)")
+    WEEK = "week", _("Week (ACLED 2)")
+    MONTH = "month", _("Month (ACLED 3)")
+
+
+class LocationPrecision(models.TextChoices):
+    EXACT = "exact", _("Exact (GPS or map)")
+    TOWN = "town", _("In the town (ACLED 1)")
+    NEAR_TOWN = "near_town", _("Near the town / part of a region (ACLED 2)")
+    REGION = "region", _("Larger region (ACLED 3)")
+
+
+class ReviewStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    UNDER_REVIEW = "under_review", _("Under review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+class Side(models.TextChoices):
+    GOVERNMENT = "government", _("Syrian government and allied forces")
+    RUSSIA = "russia", _("Russian forces")
+    TURKEY = "turkey", _("Turkish forces")
+    SNA = "sna", _("Syrian National Army")
+    HTS = "hts", _("Hay'at Tahrir al-Sham")
+    OTHER_ARMED_GROUP = "other_armed_group", _("Other armed group")
+    SDF = "sdf", _("Syrian Democratic Forces")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Target(models.TextChoices):
+    CIVILIANS = "civilians", _("Civilians")
+    CIVILIAN_INFRASTRUCTURE = "civilian_infrastructure", _("Civilian infrastructure")
+    CAMP = "camp", _("Displacement camp")
+    MILITARY = "military", _("Military position")
+    PATROL = "patrol", _("Joint patrol")
+    OBSERVATION_POST = "observation_post", _("Observation post")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Weapon(models.TextChoices):
+    ARTILLERY = "artillery", _("Artillery")
+    MORTAR = "mortar", _("Mortar")
+    ROCKET = "rocket", _("Rockets / MLRS")
+    MISSILE = "missile", _("Guided missile")
+    AIRCRAFT = "aircraft", _("Aircraft")
+    DRONE = "drone", _("Drone")
+    SMALL_ARMS = "small_arms", _("Small arms / machine guns")
+    ATGM = "atgm", _("Anti-tank guided missile")
+    IED = "ied", _("IED / landmine")
+    OTHER = "other", _("Other")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Direction(models.TextChoices):
+    N = "N", _("North")
+    NE = "NE", _("North-east")
+    E = "E", _("East")
+    SE = "SE", _("South-east")
+    S = "S", _("South")
+    SW = "SW", _("South-west")
+    W = "W", _("West")
+    NW = "NW", _("North-west")
+
+
+class ObservationMethod(models.TextChoices):
+    SEEN = "seen", _("Seen")
+    HEARD = "heard", _("Heard")
+    SEEN_AND_HEARD = "seen_and_heard", _("Seen and heard")
+    REPORTED = "reported", _("Reported by others")
+
+
+class IncidentQuerySet(models.QuerySet):
+    def verified(self) -> IncidentQuerySet:
+        return self.filter(review_status=ReviewStatus.VERIFIED)
+
+    def between(self, start: datetime.datetime, end: datetime.datetime) -> IncidentQuerySet:
+        return self.filter(occurred_at__gte=start, occurred_at__lt=end)
+
+    def in_zone(self, zone: Zone) -> IncidentQuerySet:
+        """Incidents in a zone, by the zones stored at write time (no spatial query here)."""
+        from zones.models import ZoneKind
+
+        if zone.kind == ZoneKind.SECURITY_CORRIDOR:
+            return self.filter(in_corridor=True)
+        column = {
+            ZoneKind.GOVERNORATE: "governorate",
+            ZoneKind.DISTRICT: "district",
+            ZoneKind.SUBDISTRICT: "subdistrict",
+        }[zone.kind]
+        return self.filter(**{column: zone})
+
+    def in_corridor(self) -> IncidentQuerySet:
+        return self.filter(in_corridor=True)
+
+    def synthetic(self) -> IncidentQuerySet:
+        return self.filter(is_synthetic=True)
+
+
+class Incident(models.Model):
+    # When
+    occurred_at = models.DateTimeField(_("date and time"), db_index=True)
+    time_precision = models.CharField(
+        _("time precision"), max_length=16, choices=TimePrecision.choices, default=TimePrecision.DAY
+    )
+    # Where
+    location = models.PointField(_("location"), srid=4326, spatial_index=True)
+    location_precision = models.CharField(
+        _("location precision"),
+        max_length=16,
+        choices=LocationPrecision.choices,
+        default=LocationPrecision.TOWN,
+    )
+    place_name = models.CharField(_("place name"), max_length=200, blank=True)
+    locality = models.ForeignKey(
+        "zones.Locality",
+        verbose_name=_("locality"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What
+    event_type = models.ForeignKey(EventType, verbose_name=_("event type"), on_delete=models.PROTECT)
+    sub_event_type = models.ForeignKey(
+        SubEventType, verbose_name=_("sub-event type"), on_delete=models.PROTECT
+    )
+    weapon = models.CharField(_("weapon"), max_length=32, choices=Weapon.choices, blank=True)
+    # SMM-style observation
+    observation_method = models.CharField(
+        _("how it was observed"), max_length=32, choices=ObservationMethod.choices, blank=True
+    )
+    explosions_count = models.PositiveIntegerField(_("number of explosions"), null=True, blank=True)
+    direction = models.CharField(
+        _("direction from the observer"), max_length=2, choices=Direction.choices, blank=True
+    )
+    distance_estimate_m = models.PositiveIntegerField(
+        _("estimated distance (m)"), null=True, blank=True
+    )
+    # Who
+    perpetrator_side = models.CharField(
+        _("alleged perpetrator"), max_length=32, choices=Side.choices, default=Side.UNKNOWN
+    )
+    target = models.CharField(_("target"), max_length=32, choices=Target.choices, default=Target.UNKNOWN)
+    target_description = models.CharField(_("target details"), max_length=300, blank=True)
+    # Harm
+    killed_civilians = models.PositiveIntegerField(_("civilians killed"), default=0)
+    killed_combatants = models.PositiveIntegerField(_("combatants killed"), default=0)
+    injured_civilians = models.PositiveIntegerField(_("civilians injured"), default=0)
+    injured_combatants = models.PositiveIntegerField(_("combatants injured"), default=0)
+    # Account
+    description = models.TextField(_("description"), blank=True)
+    sources = ArrayField(
+        models.CharField(max_length=500), verbose_name=_("sources"), default=list, blank=True
+    )
+    # Review
+    review_status = models.CharField(
+        _("review status"),
+        max_length=16,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.SUBMITTED,
+        db_index=True,
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        verbose_name=_("duplicate of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+    )
+    review_note = models.TextField(_("review note"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    # Provenance
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reporter"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reported_incidents",
+    )
+    client_uuid = models.UUIDField(_("client UUID"), unique=True, default=uuid.uuid4)
+    submission_digest = models.CharField(
+        _("submission digest"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("SHA-256 of the submitted content: a repeat with the same UUID must match it."),
+    )
+    external_id = models.CharField(
+        _("external id (ACLED event_id_cnty)"), max_length=64, unique=True, null=True, blank=True
+    )
+    is_synthetic = models.BooleanField(
+        _("synthetic (demo)"), default=False, help_text=_("Generated demo data, not a real report.")
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
+    # Zones, assigned at write time by incidents.services.incident_zones_assign
+    governorate = models.ForeignKey(
+        Zone, verbose_name=_("governorate"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    district = models.ForeignKey(
+        Zone, verbose_name=_("district"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    subdistrict = models.ForeignKey(
+        Zone, verbose_name=_("sub-district"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    in_corridor = models.BooleanField(_("in the M4 security corridor"), default=False)
+    distance_to_m4_m = models.FloatField(_("distance to the M4 (m)"), null=True, blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(location__isvalid=True), name="incident_location_valid"),
+            models.CheckConstraint(
+                condition=Q(occurred_at__lte=F("created_at") + datetime.timedelta(minutes=10)),
+                name="incident_not_in_future",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | Q(review_status=ReviewStatus.DUPLICATE),
+                name="incident_duplicate_has_status",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="incident_sync_cursor"),
+            models.Index(fields=["subdistrict", "occurred_at"], name="incident_subdistrict_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sub_event_type} {self.occurred_at:%Y-%m-%d} {self.place_name}".strip()
+
+    @property
+    def killed(self) -> int:
+        return self.killed_civilians + self.killed_combatants
+
+    @property
+    def injured(self) -> int:
+        return self.injured_civilians + self.injured_combatants
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    # The stored name never carries the uploader's file name (it can identify a device or person).
+    return f"attachments/{instance.incident.client_uuid}/{uuid.uuid4().hex}.{instance.extension}"
+
+
+class Attachment(models.Model):
+    """A photo attached to a report, stored only after its metadata (EXIF, GPS) was removed."""
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    content_type = models.CharField(_("content type"), max_length=32)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size_bytes = models.PositiveIntegerField(_("size (bytes)"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return self.file.name
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[self.content_type]

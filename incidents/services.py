@@ -1,0 +1,216 @@
+"""Writes to incidents. Every path that creates a report (API, web form, admin, imports) comes here."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.gis.geos import Point
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.models import EventType, Incident, SubEventType
+from zones.services import zone_area_validate
+
+# How far ahead of the server clock a report may be dated (phones' clocks drift).
+FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
+
+# One statement assigns the zones of every incident (or of the given ids): sub-district by
+# point-in-polygon, district and governorate from the sub-district's parents (the ADM2 layer is the
+# merged ADM3, so the hierarchy is consistent), falling back to their own polygons in border gaps;
+# corridor membership; true distance in metres to the M4 on the spheroid. Only rows whose zones
+# changed are written, so running it twice changes nothing.
+ZONES_ASSIGN_SQL = """
+WITH assigned AS (
+    SELECT inc.id,
+           sd.id AS subdistrict_id,
+           dd.district_id,
+           gg.governorate_id,
+           EXISTS (
+               SELECT 1 FROM zones_zone c
+               WHERE c.kind = 'security_corridor' AND ST_Intersects(c.geom, inc.location)
+           ) AS in_corridor,
+           (
+               SELECT ST_Distance(r.geom::geography, inc.location::geography)
+               FROM patrols_route r WHERE r.slug = %(m4_slug)s
+           ) AS distance_m
+    FROM incidents_incident inc
+    LEFT JOIN LATERAL (
+        SELECT z.id, z.parent_id FROM zones_zone z
+        WHERE z.kind = 'subdistrict' AND ST_Intersects(z.geom, inc.location)
+        ORDER BY z.id LIMIT 1
+    ) sd ON TRUE
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(sd.parent_id, (
+            SELECT z.id FROM zones_zone z
+            WHERE z.kind = 'district' AND ST_Intersects(z.geom, inc.location)
+            ORDER BY z.id LIMIT 1
+        )) AS district_id
+    ) dd
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(
+            (SELECT z.parent_id FROM zones_zone z WHERE z.id = dd.district_id),
+            (SELECT z.id FROM zones_zone z
+             WHERE z.kind = 'governorate' AND ST_Intersects(z.geom, inc.location)
+             ORDER BY z.id LIMIT 1)
+        ) AS governorate_id
+    ) gg
+    WHERE %(ids)s::bigint[] IS NULL OR inc.id = ANY(%(ids)s::bigint[])
+)
+UPDATE incidents_incident i
+SET subdistrict_id = a.subdistrict_id,
+    district_id = a.district_id,
+    governorate_id = a.governorate_id,
+    in_corridor = a.in_corridor,
+    distance_to_m4_m = a.distance_m,
+    updated_at = now()
+FROM assigned a
+WHERE i.id = a.id
+  AND (i.subdistrict_id IS DISTINCT FROM a.subdistrict_id
+       OR i.district_id IS DISTINCT FROM a.district_id
+       OR i.governorate_id IS DISTINCT FROM a.governorate_id
+       OR i.in_corridor IS DISTINCT FROM a.in_corridor
+       OR i.distance_to_m4_m IS DISTINCT FROM a.distance_m)
+"""
+
+M4_ROUTE_SLUG = "m4-highway"
+
+
+def incident_zones_assign(*, ids: list[int] | None = None) -> int:
+    """Assign zones to the given incidents, or to all of them, in one set-based UPDATE.
+
+    Returns the number of rows whose zones changed.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(ZONES_ASSIGN_SQL, {"ids": ids, "m4_slug": M4_ROUTE_SLUG})
+        return cursor.rowcount
+
+
+class SubmissionConflict(Exception):
+    """The client UUID was used before for a report with different content."""
+
+    def __init__(self, existing: Incident):
+        super().__init__(_("This client UUID was already used for a different report."))
+        self.existing = existing
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    incident: Incident
+    created: bool
+
+
+# Fields a reporter may set. Review fields, reporter and times are the server's.
+SUBMITTED_FIELDS = (
+    "occurred_at",
+    "time_precision",
+    "location",
+    "location_precision",
+    "place_name",
+    "locality",
+    "event_type",
+    "sub_event_type",
+    "weapon",
+    "observation_method",
+    "explosions_count",
+    "direction",
+    "distance_estimate_m",
+    "perpetrator_side",
+    "target",
+    "target_description",
+    "killed_civilians",
+    "killed_combatants",
+    "injured_civilians",
+    "injured_combatants",
+    "description",
+    "sources",
+)
+
+
+def incident_validate(incident: Incident) -> None:
+    """Checks beyond field types: time not in the future, place inside the area, taxonomy consistent."""
+    errors: dict[str, list[str]] = {}
+    now = timezone.now()
+    if incident.occurred_at and incident.occurred_at > now + FUTURE_TOLERANCE:
+        errors.setdefault("occurred_at", []).append(_("The time of an incident cannot be in the future."))
+    if incident.sub_event_type_id and incident.event_type_id:
+        if incident.sub_event_type.event_type_id != incident.event_type_id:
+            errors.setdefault("sub_event_type", []).append(
+                _("This sub-event type does not belong to the chosen event type.")
+            )
+    if incident.location is not None:
+        try:
+            zone_area_validate(incident.location, field="location")
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def submission_digest(data: dict[str, Any]) -> str:
+    """A stable fingerprint of submitted content, to tell an exact repeat from a conflicting one."""
+
+    def encode(value: Any) -> Any:
+        if isinstance(value, Point):
+            return [round(value.x, 7), round(value.y, 7)]
+        if isinstance(value, datetime.datetime):
+            return value.astimezone(datetime.UTC).isoformat()
+        if isinstance(value, (EventType, SubEventType)) or hasattr(value, "pk"):
+            return value.pk
+        return value
+
+    canonical = {key: encode(data.get(key)) for key in SUBMITTED_FIELDS if key in data}
+    blob = json.dumps(canonical, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def incident_submit(
+    *, reporter, client_uuid: uuid.UUID, data: dict[str, Any], is_synthetic: bool = False
+) -> SubmitResult:
+    """Store a report once per client UUID (ODK/OpenRosa style), safe to retry.
+
+    The first submission creates the incident; an identical repeat returns it unchanged; a repeat with
+    different content raises SubmissionConflict. Zones are assigned in the same transaction.
+    """
+    unknown = set(data) - set(SUBMITTED_FIELDS)
+    if unknown:
+        raise ValidationError({field: _("This field cannot be set.") for field in sorted(unknown)})
+    digest = submission_digest(data)
+    existing = Incident.objects.filter(client_uuid=client_uuid).first()
+    if existing is not None:
+        return _repeat_result(existing, digest)
+
+    incident = Incident(
+        client_uuid=client_uuid,
+        reporter=reporter,
+        submission_digest=digest,
+        is_synthetic=is_synthetic,
+        **data,
+    )
+    incident.full_clean(exclude=["client_uuid", "submission_digest"], validate_unique=False)
+    incident_validate(incident)
+    try:
+        with transaction.atomic():
+            incident.save()
+            incident_zones_assign(ids=[incident.pk])
+    except IntegrityError:
+        # Two copies of the same report raced: the other one won; answer as for a repeat.
+        existing = Incident.objects.filter(client_uuid=client_uuid).first()
+        if existing is None:
+            raise
+        return _repeat_result(existing, digest)
+    incident.refresh_from_db()
+    return SubmitResult(incident=incident, created=True)
+
+
+def _repeat_result(existing: Incident, digest: str) -> SubmitResult:
+    if existing.submission_digest and existing.submission_digest != digest:
+        raise SubmissionConflict(existing)
+    return SubmitResult(incident=existing, created=False)

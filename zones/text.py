@@ -1,0 +1,32 @@
+"""Name normalisation for place search in Arabic and Latin script."""
+
+import re
+import unicodedata
+
+# Arabic harakat, tatweel and Quranic marks: users rarely type them, the gazetteer sometimes has them.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_FOLD = str.maketrans(
+    {
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ئ": "ي",
+        "ؤ": "و",
+        "ة": "ه",
+    }
+)
+# Latin transliterations differ in apostrophes and hyphens (Ma'arrat / Maarrat, al-Dana / al Dana).
+_LATIN_NOISE = re.compile(r"['‘’`ʿʾ\-]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_name(text: str) -> str:
+    """Fold a place name to a search key: lower case, no Latin accents, no Arabic marks or variants."""
+    text = _ARABIC_MARKS.sub("", text or "").translate(_ARABIC_FOLD)
+    decomposed = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    text = _LATIN_NOISE.sub("", text.casefold())
+    return _SPACES.sub(" ", text).strip()
+
