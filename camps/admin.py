@@ -12,8 +12,14 @@ class CampPopulationInline(admin.TabularInline):
 @admin.register(Camp)
 class CampAdmin(LeafletGeoAdmin):
     list_display = (
-        "name_en", "name_ar", "site_id", "camp_type", "adm3_pcode", "status",
-        "latest_individuals", "has_location",
+        "name_en",
+        "name_ar",
+        "site_id",
+        "camp_type",
+        "adm3_pcode",
+        "status",
+        "latest_individuals",
+        "has_location",
     )
     list_filter = ("camp_type", "status", "adm1_pcode")
     search_fields = ("name_en", "name_ar", "site_id", "adm3_pcode", "managing_agency")

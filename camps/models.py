@@ -38,16 +38,22 @@ class Camp(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
     camp_type = models.CharField(_("type"), max_length=32, choices=Type.choices)
-    location = models.PointField(_("location"), srid=4326, null=True, blank=True, spatial_index=True)
+    location = models.PointField(
+        _("location"), srid=4326, null=True, blank=True, spatial_index=True
+    )
     location_quality = models.CharField(_("location quality"), max_length=300, blank=True)
     boundary = models.MultiPolygonField(
         _("boundary"), srid=4326, null=True, blank=True, spatial_index=True
     )
     adm1_pcode = models.CharField(_("governorate P-code"), max_length=16, blank=True)
     adm2_pcode = models.CharField(_("district P-code"), max_length=16, blank=True)
-    adm3_pcode = models.CharField(_("sub-district P-code"), max_length=16, blank=True, db_index=True)
+    adm3_pcode = models.CharField(
+        _("sub-district P-code"), max_length=16, blank=True, db_index=True
+    )
     managing_agency = models.CharField(_("managing agency"), max_length=200, blank=True)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
     source = models.CharField(_("source"), max_length=500, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

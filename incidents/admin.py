@@ -3,7 +3,6 @@ from django.core.exceptions import ValidationError
 from leaflet.admin import LeafletGeoAdmin
 
 from incidents.models import Attachment, EventType, Incident, SubEventType
-
 from incidents.services import incident_validate, incident_zones_assign
 
 
@@ -41,20 +40,44 @@ class AttachmentInline(admin.TabularInline):
 @admin.register(Incident)
 class IncidentAdmin(LeafletGeoAdmin):
     list_display = (
-        "occurred_at", "sub_event_type", "place_name", "subdistrict", "in_corridor",
-        "killed_total", "review_status", "is_synthetic",
+        "occurred_at",
+        "sub_event_type",
+        "place_name",
+        "subdistrict",
+        "in_corridor",
+        "killed_total",
+        "review_status",
+        "is_synthetic",
     )
     list_filter = (
-        "review_status", "event_type", "sub_event_type", "in_corridor", "governorate",
-        "is_synthetic", "time_precision",
+        "review_status",
+        "event_type",
+        "sub_event_type",
+        "in_corridor",
+        "governorate",
+        "is_synthetic",
+        "time_precision",
     )
     date_hierarchy = "occurred_at"
-    search_fields = ("place_name", "description", "=client_uuid", "=external_id", "subdistrict__pcode")
+    search_fields = (
+        "place_name",
+        "description",
+        "=client_uuid",
+        "=external_id",
+        "subdistrict__pcode",
+    )
     list_select_related = ("sub_event_type", "subdistrict")
     raw_id_fields = ("duplicate_of", "reporter", "reviewed_by", "locality")
     readonly_fields = (
-        "client_uuid", "governorate", "district", "subdistrict", "in_corridor", "distance_to_m4_m",
-        "created_at", "updated_at", "submission_digest",
+        "client_uuid",
+        "governorate",
+        "district",
+        "subdistrict",
+        "in_corridor",
+        "distance_to_m4_m",
+        "created_at",
+        "updated_at",
+        "submission_digest",
     )
     inlines = [AttachmentInline]
 

@@ -1,4 +1,4 @@
-"""Truce-violation reports: the taxonomy (ACLED-compatible), the incident record and its attachments."""
+"""Truce-violation reports: the ACLED-compatible taxonomy, the incident record, its attachments."""
 
 from __future__ import annotations
 
@@ -178,7 +178,9 @@ class Incident(models.Model):
         related_name="+",
     )
     # What
-    event_type = models.ForeignKey(EventType, verbose_name=_("event type"), on_delete=models.PROTECT)
+    event_type = models.ForeignKey(
+        EventType, verbose_name=_("event type"), on_delete=models.PROTECT
+    )
     sub_event_type = models.ForeignKey(
         SubEventType, verbose_name=_("sub-event type"), on_delete=models.PROTECT
     )
@@ -198,7 +200,9 @@ class Incident(models.Model):
     perpetrator_side = models.CharField(
         _("alleged perpetrator"), max_length=32, choices=Side.choices, default=Side.UNKNOWN
     )
-    target = models.CharField(_("target"), max_length=32, choices=Target.choices, default=Target.UNKNOWN)
+    target = models.CharField(
+        _("target"), max_length=32, choices=Target.choices, default=Target.UNKNOWN
+    )
     target_description = models.CharField(_("target details"), max_length=300, blank=True)
     # Harm
     killed_civilians = models.PositiveIntegerField(_("civilians killed"), default=0)
@@ -263,15 +267,27 @@ class Incident(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True, db_index=True)
     # Zones, assigned at write time by incidents.services.incident_zones_assign
     governorate = models.ForeignKey(
-        Zone, verbose_name=_("governorate"), on_delete=models.SET_NULL, null=True, blank=True,
+        Zone,
+        verbose_name=_("governorate"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     district = models.ForeignKey(
-        Zone, verbose_name=_("district"), on_delete=models.SET_NULL, null=True, blank=True,
+        Zone,
+        verbose_name=_("district"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     subdistrict = models.ForeignKey(
-        Zone, verbose_name=_("sub-district"), on_delete=models.SET_NULL, null=True, blank=True,
+        Zone,
+        verbose_name=_("sub-district"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     in_corridor = models.BooleanField(_("in the M4 security corridor"), default=False)
@@ -284,7 +300,9 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["-occurred_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(location__isvalid=True), name="incident_location_valid"),
+            models.CheckConstraint(
+                condition=Q(location__isvalid=True), name="incident_location_valid"
+            ),
             models.CheckConstraint(
                 condition=Q(occurred_at__lte=F("created_at") + datetime.timedelta(minutes=10)),
                 name="incident_not_in_future",

@@ -1,4 +1,4 @@
-"""Writes to incidents. Every path that creates a report (API, web form, admin, imports) comes here."""
+"""Writes to incidents: every path that creates a report (API, web form, admin) comes here."""
 
 from __future__ import annotations
 
@@ -134,16 +134,21 @@ SUBMITTED_FIELDS = (
 
 
 def incident_validate(incident: Incident) -> None:
-    """Checks beyond field types: time not in the future, place inside the area, taxonomy consistent."""
+    """Checks beyond field types: not in the future, inside the area, taxonomy consistent."""
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     if incident.occurred_at and incident.occurred_at > now + FUTURE_TOLERANCE:
-        errors.setdefault("occurred_at", []).append(_("The time of an incident cannot be in the future."))
-    if incident.sub_event_type_id and incident.event_type_id:
-        if incident.sub_event_type.event_type_id != incident.event_type_id:
-            errors.setdefault("sub_event_type", []).append(
-                _("This sub-event type does not belong to the chosen event type.")
-            )
+        errors.setdefault("occurred_at", []).append(
+            _("The time of an incident cannot be in the future.")
+        )
+    if (
+        incident.sub_event_type_id
+        and incident.event_type_id
+        and incident.sub_event_type.event_type_id != incident.event_type_id
+    ):
+        errors.setdefault("sub_event_type", []).append(
+            _("This sub-event type does not belong to the chosen event type.")
+        )
     if incident.location is not None:
         try:
             zone_area_validate(incident.location, field="location")
@@ -176,8 +181,8 @@ def incident_submit(
 ) -> SubmitResult:
     """Store a report once per client UUID (ODK/OpenRosa style), safe to retry.
 
-    The first submission creates the incident; an identical repeat returns it unchanged; a repeat with
-    different content raises SubmissionConflict. Zones are assigned in the same transaction.
+    The first submission creates the incident; an identical repeat returns it unchanged; a repeat
+    with different content raises SubmissionConflict. Zones are assigned in the same transaction.
     """
     unknown = set(data) - set(SUBMITTED_FIELDS)
     if unknown:

@@ -1,4 +1,4 @@
-"""The ACLED event taxonomy (ACLED Codebook 2023), the source of the EventType and SubEventType rows.
+"""The ACLED event taxonomy (ACLED Codebook 2023): the source of EventType and SubEventType rows.
 
 Kept as data so the seeding migration, the ACLED import and the export all read one list.
 """

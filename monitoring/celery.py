@@ -1,4 +1,4 @@
-"""The one Celery application; all CELERY_* settings live in monitoring.settings (cookiecutter-django)."""
+"""The one Celery application; every CELERY_* setting lives in monitoring.settings."""
 
 import os
 

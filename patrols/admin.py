@@ -18,7 +18,15 @@ class PatrolEventInline(LeafletGeoAdminMixin, admin.StackedInline):
 
 @admin.register(Patrol)
 class PatrolAdmin(LeafletGeoAdmin):
-    list_display = ("date", "forces", "status", "route", "actual_start", "actual_end", "is_synthetic")
+    list_display = (
+        "date",
+        "forces",
+        "status",
+        "route",
+        "actual_start",
+        "actual_end",
+        "is_synthetic",
+    )
     list_filter = ("status", "forces", "is_synthetic", "route")
     date_hierarchy = "date"
     search_fields = ("notes",)
@@ -38,7 +46,15 @@ class PatrolEventAdmin(LeafletGeoAdmin):
 
 @admin.register(ObservationPost)
 class ObservationPostAdmin(LeafletGeoAdmin):
-    list_display = ("number", "name_en", "name_ar", "operator", "active_from", "active_to", "has_location")
+    list_display = (
+        "number",
+        "name_en",
+        "name_ar",
+        "operator",
+        "active_from",
+        "active_to",
+        "has_location",
+    )
     list_filter = ("operator",)
     search_fields = ("name_en", "name_ar", "alt_names")
 

@@ -1,4 +1,4 @@
-"""Joint patrols along the M4 under the 5 March 2020 protocol, their routes and events, and observation posts."""
+"""Joint M4 patrols under the 5 March 2020 protocol, their routes and events; observation posts."""
 
 from __future__ import annotations
 
@@ -99,7 +99,9 @@ class Patrol(models.Model):
         indexes = [models.Index(fields=["route", "date"], name="patrol_route_date")]
 
     def __str__(self) -> str:
-        return f"{self.get_forces_display()} patrol {self.date:%Y-%m-%d} ({self.get_status_display()})"
+        return (
+            f"{self.get_forces_display()} patrol {self.date:%Y-%m-%d} ({self.get_status_display()})"
+        )
 
 
 class PatrolEvent(models.Model):
@@ -152,7 +154,9 @@ class ObservationPost(models.Model):
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
     alt_names = models.CharField(_("other names"), max_length=300, blank=True)
-    location = models.PointField(_("location"), srid=4326, null=True, blank=True, spatial_index=True)
+    location = models.PointField(
+        _("location"), srid=4326, null=True, blank=True, spatial_index=True
+    )
     location_quality = models.CharField(_("location quality"), max_length=300, blank=True)
     operator = models.CharField(_("operator"), max_length=16, choices=Forces.choices)
     active_from = models.DateField(_("active from"), null=True, blank=True)

@@ -20,7 +20,7 @@ MAX_COORDINATES = 20_000
 
 
 def parse_geojson_geometry(value: Any, *, allowed: set[str] | None = None) -> GEOSGeometry:
-    """Turn a GeoJSON geometry object (a dict, RFC 7946, lon/lat) into a valid GEOS geometry in 4326."""
+    """Turn a GeoJSON geometry object (RFC 7946, lon/lat) into a valid GEOS geometry in 4326."""
     allowed = allowed or ALLOWED_TYPES
     if not isinstance(value, dict):
         raise ValidationError(_("Geometry must be a GeoJSON object."), code="invalid")
@@ -36,7 +36,7 @@ def parse_geojson_geometry(value: Any, *, allowed: set[str] | None = None) -> GE
             code="wrong_type",
         )
     coordinates = value.get("coordinates")
-    if not isinstance(coordinates, list) or not coordinates:
+    if coordinates == [] or coordinates is None:
         raise ValidationError(_("Geometry has no coordinates."), code="empty")
     _check_numbers(coordinates)
     try:
@@ -58,28 +58,34 @@ def geos_from_shapely(shape: shapely.Geometry) -> GEOSGeometry:
     return GEOSGeometry(memoryview(shapely.to_wkb(shape)), srid=4326)
 
 
-def _check_numbers(coordinates: list, depth: int = 0) -> int:
-    """Refuse NaN, infinities, non-numbers and absurd nesting or size before shapely sees them."""
-    if depth > 4:
+def _check_numbers(value: Any, depth: int = 0) -> int:
+    """Refuse NaN, infinities, non-numbers, absurd nesting and size before shapely sees them.
+
+    Returns the number of positions.
+    """
+    if not isinstance(value, list) or not value:
+        raise ValidationError(_("Geometry coordinates are malformed."), code="invalid")
+    if not any(isinstance(item, list) for item in value):
+        _check_position(value)
+        return 1
+    if depth >= 3:
         raise ValidationError(_("Geometry coordinates are nested too deeply."), code="invalid")
-    count = 0
-    for item in coordinates:
-        if isinstance(item, list) and item and isinstance(item[0], list):
-            count += _check_numbers(item, depth + 1)
-            continue
-        if not isinstance(item, list) or len(item) not in (2, 3):
-            raise ValidationError(_("Each position must be [longitude, latitude]."), code="invalid")
-        for number in item:
-            if isinstance(number, bool) or not isinstance(number, (int, float)):
-                raise ValidationError(_("Coordinates must be numbers."), code="invalid")
-            if not math.isfinite(number):
-                raise ValidationError(_("Coordinates must be finite numbers."), code="invalid")
-        lon, lat = item[0], item[1]
-        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise ValidationError(
-                _("Coordinates are out of range: longitude first, then latitude."), code="invalid"
-            )
-        count += 1
+    count = sum(_check_numbers(item, depth + 1) for item in value)
     if count > MAX_COORDINATES:
         raise ValidationError(_("Geometry has too many coordinates."), code="too_large")
     return count
+
+
+def _check_position(position: list) -> None:
+    if len(position) not in (2, 3):
+        raise ValidationError(_("Each position must be [longitude, latitude]."), code="invalid")
+    for number in position:
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise ValidationError(_("Coordinates must be numbers."), code="invalid")
+        if not math.isfinite(number):
+            raise ValidationError(_("Coordinates must be finite numbers."), code="invalid")
+    lon, lat = position[0], position[1]
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise ValidationError(
+            _("Coordinates are out of range: longitude first, then latitude."), code="invalid"
+        )

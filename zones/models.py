@@ -42,10 +42,8 @@ class ZoneQuerySet(models.QuerySet):
         return self.filter(geom__intersects=point)
 
     def with_descendants(self, pcode: str) -> ZoneQuerySet:
-        """The zone with this P-code and every zone below it (governorate -> districts -> sub-districts)."""
-        return self.filter(
-            Q(pcode=pcode) | Q(parent__pcode=pcode) | Q(parent__parent__pcode=pcode)
-        )
+        """The zone with this P-code and every zone below it (down to sub-districts)."""
+        return self.filter(Q(pcode=pcode) | Q(parent__pcode=pcode) | Q(parent__parent__pcode=pcode))
 
 
 class Zone(models.Model):
@@ -54,7 +52,9 @@ class Zone(models.Model):
         _("P-code"),
         max_length=32,
         unique=True,
-        help_text=_("OCHA P-code for admin areas; a stable code such as M4-SC for agreement zones."),
+        help_text=_(
+            "OCHA P-code for admin areas; a stable code such as M4-SC for agreement zones."
+        ),
     )
     name_en = models.CharField(_("name (English)"), max_length=200)
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
@@ -96,7 +96,7 @@ class Zone(models.Model):
 
 class LocalityQuerySet(models.QuerySet):
     def search(self, text: str) -> LocalityQuerySet:
-        """Localities whose Latin or Arabic name contains the text, ignoring case and Arabic marks."""
+        """Localities whose Latin or Arabic name contains the text (case and marks folded)."""
         from zones.text import normalize_name
 
         needle = normalize_name(text)
@@ -137,7 +137,9 @@ class Locality(models.Model):
             )
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(location__isvalid=True), name="locality_location_valid"),
+            models.CheckConstraint(
+                condition=Q(location__isvalid=True), name="locality_location_valid"
+            ),
         ]
 
     def __str__(self) -> str:

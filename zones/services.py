@@ -1,4 +1,4 @@
-"""Writes and checks that belong to zones: the area of interest and the signal that zones changed."""
+"""Writes and checks that belong to zones: the area of interest, the zones-changed signal."""
 
 from __future__ import annotations
 
@@ -18,17 +18,18 @@ def zone_area_validate(geom: GEOSGeometry, *, field: str = "location") -> None:
     """Refuse geometry that lies outside the four governorates the monitor covers."""
     if geom.srid not in (None, 4326):
         raise ValidationError({field: _("Geometry must be in WGS84 (EPSG:4326).")})
-    if not Zone.objects.governorates().filter(geom__covers=geom).exists():
-        # A line may cross a governorate border: accept it when the governorates together cover it.
-        if geom.geom_type == "Point" or not _covered_by_union(geom):
-            raise ValidationError(
-                {
-                    field: _(
-                        "This place is outside the monitored area (Aleppo, Hama, Idleb and "
-                        "Lattakia governorates). Check that longitude comes before latitude."
-                    )
-                }
-            )
+    # A line may cross a governorate border: accept it when the governorates together cover it.
+    if not Zone.objects.governorates().filter(geom__covers=geom).exists() and (
+        geom.geom_type == "Point" or not _covered_by_union(geom)
+    ):
+        raise ValidationError(
+            {
+                field: _(
+                    "This place is outside the monitored area (Aleppo, Hama, Idleb and "
+                    "Lattakia governorates). Check that longitude comes before latitude."
+                )
+            }
+        )
 
 
 def _covered_by_union(geom: GEOSGeometry) -> bool:

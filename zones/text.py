@@ -3,7 +3,7 @@
 import re
 import unicodedata
 
-# Arabic harakat, tatweel and Quranic marks: users rarely type them, the gazetteer sometimes has them.
+# Arabic harakat, tatweel and Quranic marks: users rarely type them; the gazetteer has some.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_FOLD = str.maketrans(
     {
@@ -23,10 +23,9 @@ _SPACES = re.compile(r"\s+")
 
 
 def normalize_name(text: str) -> str:
-    """Fold a place name to a search key: lower case, no Latin accents, no Arabic marks or variants."""
+    """Fold a place name to a search key: lower case, no accents, no Arabic marks or variants."""
     text = _ARABIC_MARKS.sub("", text or "").translate(_ARABIC_FOLD)
     decomposed = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     text = _LATIN_NOISE.sub("", text.casefold())
     return _SPACES.sub(" ", text).strip()
-

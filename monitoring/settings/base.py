@@ -1,4 +1,4 @@
-"""Settings shared by every environment; each value that differs by deployment comes from the environment.
+"""Settings shared by every environment; what differs by deployment comes from the environment.
 
 Local defaults work on a developer machine with PostgreSQL and Redis on 127.0.0.1 (see README).
 """
@@ -122,7 +122,7 @@ CELERY_BEAT_SCHEDULE = {
     "heartbeat": {"task": "monitoring.tasks.heartbeat", "schedule": 60.0},
 }
 
-# Leaflet: centred on Idlib; tiles are configurable because offices on closed networks run their own.
+# Leaflet: centred on Idlib. Tiles are configurable: offices on closed networks run their own.
 LEAFLET_CONFIG = {
     "DEFAULT_CENTER": (35.9, 36.7),
     "DEFAULT_ZOOM": 8,
@@ -152,7 +152,8 @@ LOGGING = {
 }
 
 # GDAL before 3.9 cannot stop a spatial reference from reading files or the network (gis.W001).
-# The project never hands user-supplied SRS text or GeoJSON "crs" members to GDAL: geometry input goes
-# through zones.geometry.parse_geojson_geometry, which refuses both (tests/zones/test_geometry_input.py).
+# The project never hands user-supplied SRS text or GeoJSON "crs" members to GDAL: geometry
+# input goes through zones.geometry.parse_geojson_geometry, which refuses both
+# (tests/zones/test_geometry_input.py).
 # Only with that guard in place is this one check silenced.
 SILENCED_SYSTEM_CHECKS = ["gis.W001"]

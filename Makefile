@@ -1,0 +1,32 @@
+# make run   set everything up (system packages, venv, database, data) and start web, worker and beat
+# make test  the same set-up, then every test
+SHELL := /bin/bash
+-include .env
+export
+
+.PHONY: run test setup setup-test lint format bench superuser
+
+run: setup
+	@echo "Ceasefire Monitor at http://127.0.0.1:8000/  (admin: /admin/, create a user with 'make superuser')"
+	.venv/bin/honcho start -f Procfile
+
+setup:
+	scripts/bootstrap.sh
+
+setup-test:
+	scripts/bootstrap.sh --test
+
+test: setup-test
+	.venv/bin/python manage.py makemigrations --check --dry-run
+	.venv/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format:
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+superuser:
+	.venv/bin/python manage.py createsuperuser
