@@ -1,14 +1,20 @@
 """Project-wide tasks. The zone-statistics jobs arrive with their own app's tasks module."""
 
+import redis
 from celery import shared_task
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+HEARTBEAT_KEY = "ceasefire:heartbeat"
 
-@shared_task(ignore_result=False)
+
+@shared_task
 def heartbeat() -> dict[str, str]:
-    """Prove that beat, broker, worker and database are connected (make run's health line)."""
+    """Prove that beat, broker, worker and database are connected; health reads the mark it leaves."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
         (postgis,) = cursor.fetchone()
-    return {"at": timezone.now().isoformat(), "postgis": postgis}
+    at = timezone.now().isoformat()
+    redis.Redis.from_url(settings.REDIS_URL).set(HEARTBEAT_KEY, at, ex=3600)
+    return {"at": at, "postgis": postgis}

@@ -1,8 +1,14 @@
 """Shared fixtures: the real reference data is loaded once per session into the test database."""
 
+import os
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+
+# Playwright's sync API keeps an asyncio loop on the main thread; the tests' ORM calls are still
+# synchronous and safe (Playwright's own documentation for Django gives the same setting).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(scope="session")
@@ -18,3 +24,42 @@ def reference_data(django_db_setup, django_db_blocker):
 @pytest.fixture
 def reporter(db):
     return get_user_model().objects.create_user(username="reporter-a", password="pw-reporter-a")
+
+
+@pytest.fixture(scope="session")
+def app_stack(reference_data, tmp_path_factory, django_db_blocker):
+    """The whole application as `make run` starts it (Procfile: gunicorn, Celery worker and beat),
+    pointed at the test database and the test Redis database."""
+    from tests.stack import AppStack
+
+    stack = AppStack(log_dir=tmp_path_factory.mktemp("stack"))
+    stack.start()
+    yield stack
+    with django_db_blocker.unblock():
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download does not work here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def admin_credentials(django_db_setup, django_db_blocker):
+    """A superuser committed for the session, so that the app stack's processes can see it."""
+    with django_db_blocker.unblock():
+        user, _ = get_user_model().objects.get_or_create(
+            username="stack-admin", defaults={"is_staff": True, "is_superuser": True}
+        )
+        user.set_password("stack-admin-pw")
+        user.save()
+    return {"username": "stack-admin", "password": "stack-admin-pw"}

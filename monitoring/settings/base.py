@@ -119,7 +119,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "heartbeat": {"task": "monitoring.tasks.heartbeat", "schedule": 60.0},
+    "heartbeat": {
+        "task": "monitoring.tasks.heartbeat",
+        "schedule": float(env_str("HEARTBEAT_SECONDS", "60")),
+    },
 }
 
 # Leaflet: centred on Idlib. Tiles are configurable: offices on closed networks run their own.
