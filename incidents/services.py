@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from incidents.models import EventType, Incident, SubEventType
+from patrols.models import M4_HIGHWAY
 from zones.services import zone_area_validate
 
 # How far ahead of the server clock a report may be dated (phones' clocks drift).
@@ -79,8 +80,6 @@ WHERE i.id = a.id
        OR i.distance_to_m4_m IS DISTINCT FROM a.distance_m)
 """
 
-M4_ROUTE_SLUG = "m4-highway"
-
 
 def incident_zones_assign(*, ids: list[int] | None = None) -> int:
     """Assign zones to the given incidents, or to all of them, in one set-based UPDATE.
@@ -88,7 +87,7 @@ def incident_zones_assign(*, ids: list[int] | None = None) -> int:
     Returns the number of rows whose zones changed.
     """
     with connection.cursor() as cursor:
-        cursor.execute(ZONES_ASSIGN_SQL, {"ids": ids, "m4_slug": M4_ROUTE_SLUG})
+        cursor.execute(ZONES_ASSIGN_SQL, {"ids": ids, "m4_slug": M4_HIGHWAY})
         return cursor.rowcount
 
 

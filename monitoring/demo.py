@@ -25,7 +25,7 @@ from django.contrib.gis.geos import LineString, Point
 from django.db import connection, transaction
 from django.db.models import Count, ProtectedError
 from pyproj import Transformer
-from shapely.ops import substring, transform
+from shapely.ops import substring
 
 from camps.models import Camp, CampPopulation
 from incidents.models import (
@@ -146,6 +146,11 @@ def demo_data_remove() -> Counter:
     return Counter({label.split(".")[-1]: n for label, n in removed.items() if n})
 
 
+def demo_data_present() -> bool:
+    """Whether any incident or patrol exists, real or synthetic (seed_demo --if-empty stops)."""
+    return Incident.objects.exists() or Patrol.objects.exists()
+
+
 def demo_data_seed(*, seed: int, incident_count: int = 3000) -> SeedReport:
     """Replace the synthetic data with the data of this seed, in one transaction."""
     _reference_data_check()
@@ -256,14 +261,14 @@ def _track(rng: random.Random, route_m: shapely.LineString, end_m: float) -> Lin
         p = part.interpolate(part.length * i / steps)
         jitter = 0 if i in (0, steps) else 6
         coords.append((p.x + rng.uniform(-jitter, jitter), p.y + rng.uniform(-jitter, jitter)))
-    wgs84 = transform(_from_utm, shapely.LineString(coords))
+    wgs84 = shapely.transform(shapely.LineString(coords), _from_utm, interleaved=False)
     return LineString([(round(x, 6), round(y, 6)) for x, y in wgs84.coords], srid=4326)
 
 
 def _patrol_draw(
     *, rng: random.Random, day: datetime.date, route: Route, route_m: shapely.LineString
 ) -> tuple[Patrol, PatrolEvent | None]:
-    """One patrol, and for a patrol cut short the event that stopped it (at the end of its track)."""
+    """One patrol; for a patrol cut short also the event that stopped it, at its track's end."""
     first = day == FIRST_PATROL_DAY
     early = day < FIRST_FULL_PATROL_DAY
     forces = _weighted(rng, {Forces.JOINT: 90, Forces.TURKISH: 5, Forces.RUSSIAN: 5})
@@ -309,7 +314,9 @@ def _patrol_draw(
     else:
         fraction = rng.uniform(0.2, 0.85)
         kind = _weighted(rng, EVENT_KINDS_LATER)
-    stopped_at = patrol.actual_start + duration * fraction
+    stopped_at = patrol.actual_start + datetime.timedelta(
+        minutes=round(duration.total_seconds() / 60 * fraction)
+    )
     patrol.actual_end = stopped_at + datetime.timedelta(minutes=rng.randrange(30, 95, 5))
     patrol.track = _track(rng, route_m, route_m.length * fraction)
     km = route_m.length * fraction / 1000
@@ -327,7 +334,7 @@ def _patrols_create(*, rng: random.Random, report: SeedReport) -> None:
     route = Route.objects.get(slug=PATROL_ROUTE_SLUG)
     # The route is stored from Trumba (east, near Saraqib) to Ain al-Hawr (west), the way the
     # convoys drove; metric work happens in UTM 37N.
-    route_m = transform(_to_utm, shapely.from_wkb(bytes(route.geom.wkb)))
+    route_m = shapely.transform(shapely.from_wkb(bytes(route.geom.wkb)), _to_utm, interleaved=False)
     drawn = [
         _patrol_draw(rng=rng, day=day, route=route, route_m=route_m) for day in _patrol_days(rng)
     ]
@@ -529,8 +536,8 @@ TARGET_DETAILS = [
 
 TEXT_EN = {
     "shelling-artillery-missile-attack": [
-        "{n} artillery shells fell on {place} and its outskirts.",
-        "Rocket and artillery shelling on {place}; {n} impacts counted.",
+        "Artillery shells fell on {place} and its outskirts; impacts counted: {n}.",
+        "Rocket and artillery shelling on {place}; impacts counted: {n}.",
     ],
     "air-drone-strike": [
         "Air strike on the outskirts of {place}.",
@@ -554,8 +561,8 @@ TEXT_EN = {
 }
 TEXT_AR = {
     "shelling-artillery-missile-attack": [
-        "سقوط {n} قذائف مدفعية على {place} وأطرافها.",
-        "قصف صاروخي ومدفعي على {place}، ورصد {n} سقطات.",
+        "سقوط قذائف مدفعية على {place} وأطرافها، عدد السقطات: {n}.",
+        "قصف صاروخي ومدفعي على {place}، عدد السقطات: {n}.",
     ],
     "air-drone-strike": ["غارة جوية على أطراف {place}.", "طائرة مسيّرة استهدفت موقعاً قرب {place}."],
     "armed-clash": [
@@ -647,6 +654,21 @@ def _offset(rng: random.Random, lon: float, lat: float, max_m: float) -> tuple[f
     dlat = distance * math.cos(bearing) / METRES_PER_DEGREE
     dlon = distance * math.sin(bearing) / (METRES_PER_DEGREE * math.cos(math.radians(lat)))
     return round(lon + dlon, 6), round(lat + dlat, 6), distance
+
+
+def _within(
+    lon: float, lat: float, center: tuple[float, float], max_m: float
+) -> tuple[float, float]:
+    """The point, pulled straight towards center if it lies more than max_m metres from it."""
+    scale = METRES_PER_DEGREE * math.cos(math.radians(center[1]))
+    dx, dy = (lon - center[0]) * scale, (lat - center[1]) * METRES_PER_DEGREE
+    distance = math.hypot(dx, dy)
+    if distance <= max_m:
+        return lon, lat
+    shrink = max_m / distance
+    return round(center[0] + dx * shrink / scale, 6), round(
+        center[1] + dy * shrink / METRES_PER_DEGREE, 6
+    )
 
 
 def _some(rng: random.Random, chance: float, low: int, high: int) -> int:
@@ -809,10 +831,18 @@ def _incident_draw(
 
 
 def _duplicate_draw(
-    *, rng: random.Random, original: Incident, original_delay: datetime.timedelta
+    *,
+    rng: random.Random,
+    original: Incident,
+    original_delay: datetime.timedelta,
+    locality: tuple[float, float],
 ) -> tuple[Incident, datetime.timedelta]:
-    """A second report of the same event: same type and place, a little later, nearby."""
+    """A second report of the same event: same type and place, a little later, nearby.
+
+    Within 500 m of the original and, like every report, within 1.5 km of the locality.
+    """
     lon, lat, _ = _offset(rng, original.location.x, original.location.y, 500)
+    lon, lat = _within(lon, lat, locality, MAX_OFFSET_M)
     occurred_at = original.occurred_at + datetime.timedelta(minutes=rng.randrange(5, 120, 5))
     delay = original_delay + datetime.timedelta(minutes=rng.randrange(20, 24 * 60))
     copied = {
@@ -863,10 +893,18 @@ def _incidents_create(*, rng: random.Random, count: int, report: SeedReport) -> 
     verified = [pair for pair in drawn if pair[0].review_status == ReviewStatus.VERIFIED]
     Incident.objects.bulk_create([incident for incident, _ in drawn], batch_size=1000)
     # Duplicates point at originals that now have ids.
-    copies = [
-        _duplicate_draw(rng=rng, original=original, original_delay=delay)
-        for original, delay in (rng.choice(verified) for _ in range(duplicates if verified else 0))
-    ]
+    locality = {place.id: (place.lon, place.lat) for found in places.values() for place in found}
+    copies = []
+    for _ in range(duplicates if verified else 0):
+        original, delay = rng.choice(verified)
+        copies.append(
+            _duplicate_draw(
+                rng=rng,
+                original=original,
+                original_delay=delay,
+                locality=locality[original.locality_id],
+            )
+        )
     Incident.objects.bulk_create([incident for incident, _ in copies], batch_size=1000)
     everything = drawn + copies
     ids = [incident.pk for incident, _ in everything]
@@ -899,7 +937,7 @@ def _incidents_create(*, rng: random.Random, count: int, report: SeedReport) -> 
     report.incidents_by_year = Counter(
         dict(seeded.values_list("occurred_at__year").annotate(n=Count("id")).order_by())
     )
-    area_of = {place.id: area for area, found in places.items() for place in found}
+    area_of = {place.id: place.area for found in places.values() for place in found}
     report.incidents_by_area = Counter(area_of[incident.locality_id] for incident, _ in everything)
     report.incidents_in_corridor = seeded.filter(in_corridor=True).count()
     report.incidents_without_subdistrict = seeded.filter(subdistrict__isnull=True).count()
@@ -909,7 +947,9 @@ def _incidents_create(*, rng: random.Random, count: int, report: SeedReport) -> 
 
 # Mean month-on-month growth of the camp clusters: the wave of displacement from the offensive
 # (nearly a million people between December 2019 and March 2020), then slow growth.
-GROWTH_BY_MONTH = {(2020, 1): 0.10, (2020, 2): 0.15, (2020, 3): 0.10, (2020, 4): 0.03}
+# Growth is indexed by the month it leads into: February 2020 was 15% larger than January.
+GROWTH_BY_MONTH = {(2020, 2): 0.15, (2020, 3): 0.10, (2020, 4): 0.03}
+ANCHOR_DAY = datetime.date(2020, 4, 30)  # the ACU figures
 GROWTH_BY_YEAR = {2020: 0.006, 2021: 0.004}
 
 
@@ -924,16 +964,16 @@ def _month_ends() -> list[datetime.date]:
 def _camp_populations_create(*, rng: random.Random, report: SeedReport) -> None:
     """Monthly figures around each camp's real figure nearest April 2020; real rows are kept."""
     months = _month_ends()
-    real = {}
+    real: dict[int, CampPopulation] = {}
     for row in CampPopulation.objects.filter(is_synthetic=False).order_by("camp_id", "date"):
         best = real.get(row.camp_id)
-        anchor = datetime.date(2020, 4, 30)
-        if best is None or abs(row.date - anchor) < abs(best.date - anchor):
+        if best is None or abs(row.date - ANCHOR_DAY) < abs(best.date - ANCHOR_DAY):
             real[row.camp_id] = row
     taken = set(CampPopulation.objects.values_list("camp_id", "date"))
     rows = []
     for camp in Camp.objects.order_by("site_id"):
         anchor_row = real.get(camp.pk)
+        # Drawn before the skip below, so that one camp more or less does not shift the others.
         growth = [
             rng.gauss(GROWTH_BY_MONTH.get((d.year, d.month), GROWTH_BY_YEAR[d.year]), 0.012)
             for d in months
@@ -941,10 +981,7 @@ def _camp_populations_create(*, rng: random.Random, report: SeedReport) -> None:
         if anchor_row is None:
             report.camps_without_figure.append(camp.name_en)
             continue
-        at = min(
-            range(len(months)),
-            key=lambda i: abs(months[i] - anchor_row.date),
-        )
+        at = min(range(len(months)), key=lambda i: abs(months[i] - anchor_row.date))
         factors = [1.0] * len(months)
         for i in range(at + 1, len(months)):
             factors[i] = factors[i - 1] * (1 + max(growth[i], -0.05))

@@ -25,7 +25,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from camps.models import Camp, CampPopulation
-from patrols.models import Forces, ObservationPost, Route
+from patrols.models import M4_HIGHWAY, M4_PATROL_ROUTE, Forces, ObservationPost, Route
 from zones.geometry import geos_from_shapely
 from zones.models import Locality, Zone, ZoneKind
 from zones.text import normalize_name
@@ -34,8 +34,8 @@ REFERENCE_DIR = Path(settings.BASE_DIR) / "fixtures" / "reference"
 UTM_37N = "EPSG:32637"
 CORRIDOR_HALF_WIDTH_M = 6_000
 CORRIDOR_PCODE = "M4-SC"
-PATROL_ROUTE_SLUG = "m4-patrol"
-HIGHWAY_ROUTE_SLUG = "m4-highway"
+PATROL_ROUTE_SLUG = M4_PATROL_ROUTE
+HIGHWAY_ROUTE_SLUG = M4_HIGHWAY
 ACU_SOURCE = "ACU IDP Camps Monitoring, April 2020"
 ACU_DATE = datetime.date(2020, 4, 30)
 

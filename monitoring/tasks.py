@@ -11,7 +11,7 @@ HEARTBEAT_KEY = "ceasefire:heartbeat"
 
 @shared_task
 def heartbeat() -> dict[str, str]:
-    """Prove that beat, broker, worker and database are connected; health reads the mark it leaves."""
+    """Prove that beat, broker, worker and database work together; /healthz reads its mark."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT postgis_lib_version()")
         (postgis,) = cursor.fetchone()

@@ -8,6 +8,10 @@ from django.contrib.gis.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# Codes of the reference routes (monitoring.reference loads them).
+M4_PATROL_ROUTE = "m4-patrol"  # joint patrol route Trumba - Ain al-Hawr; the corridor's axis
+M4_HIGHWAY = "m4-highway"  # the M4 Saraqib - Latakia; distances "to the M4" are to this line
+
 
 class Route(models.Model):
     class Kind(models.TextChoices):

@@ -82,7 +82,7 @@ class AppStack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
-        # Sessions of killed workers can outlive them for a moment; the test database is dropped next.
+        # Sessions of killed workers can outlive them a moment; the test database is dropped next.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

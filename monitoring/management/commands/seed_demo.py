@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from monitoring.demo import DemoDataError, demo_data_remove, demo_data_seed
+from monitoring.demo import DemoDataError, demo_data_present, demo_data_remove, demo_data_seed
 
 
 class Command(BaseCommand):
@@ -25,14 +25,25 @@ class Command(BaseCommand):
             "twice never duplicates; the option is kept for scripts that pass it.",
         )
         parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Do nothing when the database already holds incidents or patrols, real or "
+            "synthetic (for set-up scripts that run on every start).",
+        )
+        parser.add_argument(
             "--remove",
             action="store_true",
             help="Only delete the synthetic rows (incidents, patrols, camp populations).",
         )
 
-    def handle(self, *args, seed: int, incidents: int, remove: bool, **options) -> None:
+    def handle(
+        self, *args, seed: int, incidents: int, remove: bool, if_empty: bool, **options
+    ) -> None:
         if incidents < 0:
             raise CommandError("--incidents must be 0 or more.")
+        if if_empty and not remove and demo_data_present():
+            self.stdout.write("Incidents or patrols are already loaded: no demo data written.")
+            return
         started = time.monotonic()
         try:
             if remove:
