@@ -7,6 +7,8 @@ import sys
 
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monitoring.settings.local")
+    # Commands (migrations, imports) may run long; web requests keep the 30 s default.
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

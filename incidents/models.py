@@ -8,7 +8,9 @@ import uuid
 from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
 
 from zones.models import Zone
@@ -127,9 +129,101 @@ class ObservationMethod(models.TextChoices):
     REPORTED = "reported", _("Reported by others")
 
 
+# Partners and anonymous readers get locations snapped to this grid (degrees), deterministically:
+# jitter at random would be undone by averaging repeated reads (PRODUCT.md, "Do no harm" 1).
+COARSE_GRID_DEGREES = 0.05
+
+# The search key of an incident, computed by PostgreSQL: Arabic letter variants and marks folded,
+# apostrophes and hyphens dropped, lower case. zones.text.fold_for_search does the same in Python.
+_SEARCH_TEXT_SQL = (
+    "lower(regexp_replace(translate(%(text)s, 'أإآٱىئؤة', 'ااااييوه'), "
+    "'[\u064b-\u065f\u0670\u0640''‘’`ʿʾ-]', '', 'g'))"
+)
+
+
+class SearchFold(models.Func):
+    function = ""
+    template = _SEARCH_TEXT_SQL % {"text": "%(expressions)s"}
+    output_field = models.TextField()
+
+
+class SnapToGrid(models.Func):
+    function = "ST_SnapToGrid"
+    template = f"%(function)s(%(expressions)s, {COARSE_GRID_DEGREES})"
+
+
+class WithinMetres(models.Func):
+    """ST_DWithin on the spheroid: true metres, whatever the latitude."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, lon: float, lat: float, radius_m: float):
+        super().__init__(
+            F(column),
+            models.Value(float(lon)),
+            models.Value(float(lat)),
+            models.Value(float(radius_m)),
+        )
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (geom, geom_params), (lon, lon_params), (lat, lat_params), (radius, radius_params) = (
+            compiler.compile(expression) for expression in self.source_expressions
+        )
+        sql = (
+            f"ST_DWithin({geom}::geography, "
+            f"ST_SetSRID(ST_MakePoint({lon}, {lat}), 4326)::geography, {radius})"
+        )
+        return sql, (*geom_params, *lon_params, *lat_params, *radius_params)
+
+
 class IncidentQuerySet(models.QuerySet):
+    def live(self) -> IncidentQuerySet:
+        return self.filter(deleted_at__isnull=True)
+
     def verified(self) -> IncidentQuerySet:
         return self.filter(review_status=ReviewStatus.VERIFIED)
+
+    def visible_to(self, user) -> IncidentQuerySet:
+        """What each role may read (PRODUCT.md): analysts and admins everything, reporters their
+        own reports, partners verified reports; anyone else nothing."""
+        from accounts.roles import Role, role_of
+
+        role = role_of(user)
+        if role in (Role.ANALYST, Role.ADMIN):
+            return self
+        if role == Role.REPORTER:
+            return self.filter(reporter=user)
+        if role == Role.PARTNER:
+            return self.verified()
+        return self.none()
+
+    def for_api(self) -> IncidentQuerySet:
+        """Everything the API serializers read, joined in the one query."""
+        return self.select_related(
+            "event_type",
+            "sub_event_type",
+            "governorate",
+            "district",
+            "subdistrict",
+            "duplicate_of",
+            "reporter",
+            "reviewed_by",
+        )
+
+    def near(self, *, lon: float, lat: float, radius_m: float, coarse: bool = False):
+        """Within radius_m true metres of (lon, lat): a bounding-box prefilter on the GiST index,
+        then the exact test on the spheroid."""
+        import math
+
+        from django.contrib.gis.geos import Polygon
+
+        column = "location_coarse" if coarse else "location"
+        dlat = radius_m / 110_574 + 1e-9
+        dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01)) + 1e-9
+        box = Polygon.from_bbox((lon - dlon, lat - dlat, lon + dlon, lat + dlat))
+        box.srid = 4326
+        exact = WithinMetres(column, lon, lat, radius_m)
+        return self.filter(**{f"{column}__bboverlaps": box}).filter(exact)
 
     def between(self, start: datetime.datetime, end: datetime.datetime) -> IncidentQuerySet:
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
@@ -152,6 +246,13 @@ class IncidentQuerySet(models.QuerySet):
 
     def synthetic(self) -> IncidentQuerySet:
         return self.filter(is_synthetic=True)
+
+
+class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
+    """Hides deleted incidents; `Incident.all_objects` sees them (sync feeds need tombstones)."""
+
+    def get_queryset(self) -> IncidentQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=True)
 
 
 class Incident(models.Model):
@@ -292,8 +393,25 @@ class Incident(models.Model):
     )
     in_corridor = models.BooleanField(_("in the M4 security corridor"), default=False)
     distance_to_m4_m = models.FloatField(_("distance to the M4 (m)"), null=True, blank=True)
+    # Derived by PostgreSQL, never written by the application.
+    location_coarse = models.GeneratedField(
+        expression=SnapToGrid("location"),
+        output_field=models.PointField(srid=4326),
+        db_persist=True,
+        verbose_name=_("location snapped to the grid"),
+    )
+    search_text = models.GeneratedField(
+        expression=SearchFold(
+            Concat("place_name", models.Value(" "), "description", output_field=models.TextField())
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+    verified_at = models.DateTimeField(_("first verified at"), null=True, blank=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, db_index=True)
 
-    objects = IncidentQuerySet.as_manager()
+    objects = IncidentManager()
+    all_objects = IncidentQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("incident")
@@ -312,7 +430,13 @@ class Incident(models.Model):
                 name="incident_duplicate_has_status",
             ),
         ]
+        base_manager_name = "all_objects"
         indexes = [
+            GistIndex(fields=["location_coarse"], name="incident_location_coarse_gist"),
+            GinIndex(
+                fields=["search_text"], name="incident_search_trgm", opclasses=["gin_trgm_ops"]
+            ),
+            models.Index(fields=["occurred_at", "id"], name="incident_occurred_cursor"),
             models.Index(fields=["updated_at", "id"], name="incident_sync_cursor"),
             models.Index(fields=["subdistrict", "occurred_at"], name="incident_subdistrict_time"),
         ]

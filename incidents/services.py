@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.models import EventType, Incident, SubEventType
+from incidents.models import EventType, Incident, ReviewStatus, SubEventType
 from patrols.models import M4_HIGHWAY
 from zones.services import zone_area_validate
 
@@ -187,7 +187,7 @@ def incident_submit(
     if unknown:
         raise ValidationError({field: _("This field cannot be set.") for field in sorted(unknown)})
     digest = submission_digest(data)
-    existing = Incident.objects.filter(client_uuid=client_uuid).first()
+    existing = Incident.all_objects.filter(client_uuid=client_uuid).first()
     if existing is not None:
         return _repeat_result(existing, digest)
 
@@ -206,7 +206,7 @@ def incident_submit(
             incident_zones_assign(ids=[incident.pk])
     except IntegrityError:
         # Two copies of the same report raced: the other one won; answer as for a repeat.
-        existing = Incident.objects.filter(client_uuid=client_uuid).first()
+        existing = Incident.all_objects.filter(client_uuid=client_uuid).first()
         if existing is None:
             raise
         return _repeat_result(existing, digest)
@@ -218,3 +218,93 @@ def _repeat_result(existing: Incident, digest: str) -> SubmitResult:
     if existing.submission_digest and existing.submission_digest != digest:
         raise SubmissionConflict(existing)
     return SubmitResult(incident=existing, created=False)
+
+
+REVIEW_TRANSITIONS = {
+    ReviewStatus.SUBMITTED: {
+        ReviewStatus.UNDER_REVIEW,
+        ReviewStatus.VERIFIED,
+        ReviewStatus.REJECTED,
+        ReviewStatus.DUPLICATE,
+    },
+    ReviewStatus.UNDER_REVIEW: {
+        ReviewStatus.VERIFIED,
+        ReviewStatus.REJECTED,
+        ReviewStatus.DUPLICATE,
+        ReviewStatus.SUBMITTED,
+    },
+    ReviewStatus.VERIFIED: {
+        ReviewStatus.UNDER_REVIEW,
+        ReviewStatus.REJECTED,
+        ReviewStatus.DUPLICATE,
+    },
+    ReviewStatus.REJECTED: {ReviewStatus.UNDER_REVIEW, ReviewStatus.VERIFIED},
+    ReviewStatus.DUPLICATE: {ReviewStatus.UNDER_REVIEW, ReviewStatus.VERIFIED},
+}
+
+
+@transaction.atomic
+def incident_review(
+    *,
+    incident: Incident,
+    reviewer,
+    status: str,
+    note: str = "",
+    duplicate_of: Incident | None = None,
+) -> Incident:
+    """Record a review decision: verify, reject (with a reason), or mark as a duplicate of another.
+
+    The decision is written to the audit log. A duplicate leaves the partner feeds as "merged".
+    """
+    from accounts.models import AuditEvent
+    from accounts.services import audit_record
+
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if status not in REVIEW_TRANSITIONS.get(incident.review_status, set()):
+        raise ValidationError(
+            {
+                "status": _("A report cannot go from %(old)s to %(new)s.")
+                % {"old": incident.review_status, "new": status}
+            }
+        )
+    if status == ReviewStatus.REJECTED and not note.strip():
+        raise ValidationError({"note": _("Give the reason for rejecting the report.")})
+    if status == ReviewStatus.DUPLICATE:
+        if duplicate_of is None:
+            raise ValidationError({"duplicate_of": _("Name the report this one duplicates.")})
+        if duplicate_of.pk == incident.pk or duplicate_of.duplicate_of_id == incident.pk:
+            raise ValidationError({"duplicate_of": _("A report cannot duplicate itself.")})
+        if duplicate_of.review_status == ReviewStatus.DUPLICATE:
+            duplicate_of = duplicate_of.duplicate_of  # point at the original, never a chain
+    else:
+        duplicate_of = None
+    now = timezone.now()
+    previous = incident.review_status
+    incident.review_status = status
+    incident.duplicate_of = duplicate_of
+    incident.review_note = note
+    incident.reviewed_by = reviewer
+    incident.reviewed_at = now
+    if status == ReviewStatus.VERIFIED and incident.verified_at is None:
+        incident.verified_at = now
+    incident.save()
+    audit_record(
+        action=AuditEvent.Action.REVIEW_DECISION,
+        user=reviewer,
+        object_type="incident",
+        object_ids=[str(incident.client_uuid)],
+        detail={
+            "from": previous,
+            "to": status,
+            "note": note,
+            "duplicate_of": str(duplicate_of.client_uuid) if duplicate_of else None,
+        },
+    )
+    return incident
+
+
+def incident_delete(*, incident: Incident, user) -> None:
+    """Delete softly: the row stays (nothing submitted is lost); sync feeds show a tombstone."""
+    Incident.all_objects.filter(pk=incident.pk, deleted_at__isnull=True).update(
+        deleted_at=timezone.now(), updated_at=timezone.now()
+    )

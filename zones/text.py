@@ -29,3 +29,14 @@ def normalize_name(text: str) -> str:
     text = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     text = _LATIN_NOISE.sub("", text.casefold())
     return _SPACES.sub(" ", text).strip()
+
+
+_SEARCH_FOLD = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه"}
+)
+_SEARCH_DROP = re.compile("[\u064b-\u065f\u0670\u0640'‘’`ʿʾ\\-]")
+
+
+def fold_for_search(text: str) -> str:
+    """The Python twin of the SQL search key of incidents (incidents.models._SEARCH_TEXT_SQL)."""
+    return _SEARCH_DROP.sub("", (text or "").translate(_SEARCH_FOLD)).lower()

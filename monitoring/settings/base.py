@@ -27,8 +27,13 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "rest_framework",
     "rest_framework_gis",
+    "rest_framework_api_key",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "leaflet",
     "monitoring",
+    "accounts",
     "zones",
     "patrols",
     "incidents",
@@ -74,6 +79,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# No request may hold the database: web processes cancel any statement after this many ms.
+# manage.py and the Celery worker set their own, longer default (bulk imports, full rebuilds).
+DB_STATEMENT_TIMEOUT_MS = int(env_str("DB_STATEMENT_TIMEOUT_MS", "30000"))
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+    f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
+)
 # dj-database-url maps postgis:// to this engine already; set it explicitly so that a plain
 # postgres:// URL (as many hosting platforms hand out) still gets the spatial backend.
 DATABASES["default"]["ENGINE"] = "django.contrib.gis.db.backends.postgis"
@@ -142,9 +153,50 @@ LEAFLET_CONFIG = {
     "RESET_VIEW": False,
 }
 
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Shared by every web process, so a partner's rate limit holds across workers.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "throttle",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    },
+}
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.RolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.PerClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": env_str("API_RATE_LIMIT", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "common.pagination.CappedPageNumberPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Ceasefire Monitor API: northwest Syria",
+    "DESCRIPTION": (
+        "Patrols, truce-violation reports, camps and zones of the Idlib de-escalation area. "
+        "Lists come as JSON or as RFC 7946 GeoJSON (`Accept: application/geo+json` or "
+        "`?format=geojson`). Partners authenticate with `Authorization: Api-Key <key>` and see "
+        "verified records with locations snapped to a 0.05 degree grid."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
 }
 
 LOGGING = {
