@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.gis.db import models
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 
@@ -18,6 +18,12 @@ class CampQuerySet(models.QuerySet):
             population_individuals=Subquery(latest.values("individuals")[:1]),
             population_households=Subquery(latest.values("households")[:1]),
             population_date=Subquery(latest.values("date")[:1]),
+        )
+
+    def with_population_history(self) -> CampQuerySet:
+        """Prefetch every population figure, newest first: one query for the whole page."""
+        return self.prefetch_related(
+            Prefetch("populations", queryset=CampPopulation.objects.order_by("-date"))
         )
 
 

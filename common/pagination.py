@@ -58,6 +58,9 @@ NULLABLE_URI = {"type": "string", "nullable": True, "format": "uri"}
 class CappedPageNumberPagination(pagination.PageNumberPagination):
     page_size = DEFAULT_PAGE_SIZE
     page_size_query_param = "page_size"
+    page_size_query_description = (
+        f"Results per page (default {DEFAULT_PAGE_SIZE}, at most {MAX_PAGE_SIZE})."
+    )
     max_page_size = MAX_PAGE_SIZE
 
     def get_page_size(self, request):

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from leaflet.admin import LeafletGeoAdmin
 
 from incidents.models import Attachment, EventType, Incident, SubEventType
-from incidents.services import incident_validate, incident_zones_assign
+from incidents.services import incident_delete, incident_validate, incident_zones_assign
 
 
 class SubEventTypeInline(admin.TabularInline):
@@ -101,3 +101,11 @@ class IncidentAdmin(LeafletGeoAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         incident_zones_assign(ids=[obj.pk])
+
+    def delete_model(self, request, obj):
+        # Nothing submitted is lost: the row stays, hidden, and sync feeds report a tombstone.
+        incident_delete(incident=obj, user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for incident in queryset:
+            incident_delete(incident=incident, user=request.user)

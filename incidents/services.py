@@ -70,7 +70,7 @@ SET subdistrict_id = a.subdistrict_id,
     governorate_id = a.governorate_id,
     in_corridor = a.in_corridor,
     distance_to_m4_m = a.distance_m,
-    updated_at = now()
+    updated_at = clock_timestamp()
 FROM assigned a
 WHERE i.id = a.id
   AND (i.subdistrict_id IS DISTINCT FROM a.subdistrict_id
@@ -198,7 +198,12 @@ def incident_submit(
         is_synthetic=is_synthetic,
         **data,
     )
-    incident.full_clean(exclude=["client_uuid", "submission_digest"], validate_unique=False)
+    # Constraints are the database's last guard; incident_validate checks the same rules first.
+    incident.full_clean(
+        exclude=["client_uuid", "submission_digest"],
+        validate_unique=False,
+        validate_constraints=False,
+    )
     incident_validate(incident)
     try:
         with transaction.atomic():

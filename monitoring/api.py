@@ -3,14 +3,34 @@
 from django.urls import include, path
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import routers, serializers
-from rest_framework.decorators import api_view, permission_classes, throttle_classes
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from camps.api.views import CampViewSet
+from incidents.api.exports import (
+    IncidentAcledExportView,
+    IncidentCsvExportView,
+    IncidentGeoJSONExportView,
+)
 from incidents.api.views import IncidentViewSet, TaxonomyView
+from monitoring import schema  # noqa: F401  (registers the OpenAPI schema extensions)
+from patrols.api.views import ObservationPostViewSet, PatrolViewSet, RouteViewSet
+from zones.api.views import LocalityViewSet, ZoneViewSet
 
 router = routers.SimpleRouter(trailing_slash=True)
 router.register("incidents", IncidentViewSet, basename="incident")
+router.register("zones", ZoneViewSet, basename="zone")
+router.register("localities", LocalityViewSet, basename="locality")
+router.register("routes", RouteViewSet, basename="route")
+router.register("patrols", PatrolViewSet, basename="patrol")
+router.register("observation-posts", ObservationPostViewSet, basename="observation-post")
+router.register("camps", CampViewSet, basename="camp")
 
 
 @extend_schema(
@@ -19,6 +39,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
     responses=inline_serializer("Health", fields={"status": serializers.CharField()}),
 )
 @api_view(["GET"])
+@authentication_classes([])
 @permission_classes([AllowAny])
 @throttle_classes([])
 def health(request):
@@ -29,5 +50,17 @@ def health(request):
 urlpatterns = [
     path("health/", health, name="api-health"),
     path("taxonomy/", TaxonomyView.as_view(), name="taxonomy"),
+    # Before the router, whose incidents/<id>/ pattern would otherwise be tried first.
+    path("incidents/export.csv", IncidentCsvExportView.as_view(), name="incident-export-csv"),
+    path(
+        "incidents/export.geojson",
+        IncidentGeoJSONExportView.as_view(),
+        name="incident-export-geojson",
+    ),
+    path(
+        "incidents/export.acled.csv",
+        IncidentAcledExportView.as_view(),
+        name="incident-export-acled",
+    ),
     path("", include(router.urls)),
 ]

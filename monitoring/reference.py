@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -263,8 +264,29 @@ def load_corridor(report: LoadReport, patrol_line: LineString) -> None:
     )
 
 
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+_GEONAMES_SOURCE = re.compile(r"\bGeoNames (\d+)\b")
+
+
+def _key_place_names() -> dict[int, dict[str, str]]:
+    """Arabic and other names of the curated key places, by the GeoNames id of their point."""
+    names = {}
+    for row in _read_csv("nw_key_places.csv"):
+        match = _GEONAMES_SOURCE.search(row["coord_source"])
+        if match:
+            names[int(match.group(1))] = {"name_ar": row["name_ar"], "alt_names": row["alt_names"]}
+    return names
+
+
 def load_localities(report: LoadReport) -> None:
-    """5,168 localities in one bulk upsert; unchanged rows are counted, not written."""
+    """5,168 localities in one bulk upsert; unchanged rows are counted, not written.
+
+    About one gazetteer row in seven carries a Latin transliteration ("Arīḩā") where the Arabic
+    name belongs: it stays in the search key but is not shown as the Arabic name. The curated key
+    places (matched by GeoNames id) supply their Arabic name and spelling variants, so that a
+    search for "أريحا" or "Kafranbel" finds the town.
+    """
+    key_places = _key_place_names()
     existing = {
         row["wof_id"]: row
         for row in Locality.objects.values(
@@ -277,27 +299,35 @@ def load_localities(report: LoadReport) -> None:
             "adm2_pcode",
             "adm3_pcode",
             "location",
+            "search_name",
         )
     }
     to_write = []
     for row in _read_csv("nw_localities_wof_gazetteer.csv"):
+        geonames_id = int(row["geonames_id"]) if row["geonames_id"] else None
+        key_place = key_places.get(geonames_id, {})
+        name_ar = key_place.get("name_ar") or row["name_ar"]
         values = {
             "wof_id": int(row["wof_id"]),
             "name_en": row["name"],
-            "name_ar": row["name_ar"],
-            "geonames_id": int(row["geonames_id"]) if row["geonames_id"] else None,
+            "name_ar": name_ar if _ARABIC_LETTER.search(name_ar) else "",
+            "geonames_id": geonames_id,
             "wikidata_id": row["wikidata_id"],
             "adm1_pcode": row["ADM1_PCODE"],
             "adm2_pcode": row["ADM2_PCODE"],
             "adm3_pcode": row["ADM3_PCODE"],
             "location": Point(float(row["lon"]), float(row["lat"]), srid=4326),
         }
+        # Every spelling we know, once each (the order keeps the Latin name first: the search
+        # ranks names that start with the query by the key's prefix).
+        alt_names = [name.strip() for name in key_place.get("alt_names", "").split(",")]
+        spellings = [normalize_name(s) for s in (row["name"], row["name_ar"], name_ar, *alt_names)]
+        values["search_name"] = " ".join(dict.fromkeys(s for s in spellings if s))
         old = existing.get(values["wof_id"])
         if old is not None and all(_same(old[k], v) for k, v in values.items()):
             report.count(Locality, "unchanged")
             continue
         report.count(Locality, "updated" if old else "created")
-        values["search_name"] = normalize_name(f"{values['name_en']} {values['name_ar']}")
         to_write.append(Locality(**values))
     Locality.objects.bulk_create(
         to_write,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.gis.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.utils.translation import gettext_lazy as _
 
 # Codes of the reference routes (monitoring.reference loads them).
@@ -50,6 +50,20 @@ class PatrolQuerySet(models.QuerySet):
 
     def cut_short(self) -> PatrolQuerySet:
         return self.filter(status=Patrol.Status.CUT_SHORT)
+
+    def with_event_count(self) -> PatrolQuerySet:
+        """Annotate `events_count` in the same query (no query per patrol)."""
+        return self.annotate(events_count=Count("events"))
+
+    def with_events(self) -> PatrolQuerySet:
+        """Prefetch the events in time order: one query for the whole page."""
+        return self.prefetch_related(
+            Prefetch("events", queryset=PatrolEvent.objects.order_by("occurred_at", "id"))
+        )
+
+    def for_api(self) -> PatrolQuerySet:
+        """With the route's code (not its line) and the number of events."""
+        return self.annotate(route_slug=F("route__slug")).with_event_count()
 
 
 class Patrol(models.Model):

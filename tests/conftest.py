@@ -63,3 +63,42 @@ def admin_credentials(django_db_setup, django_db_blocker):
         user.set_password("stack-admin-pw")
         user.save()
     return {"username": "stack-admin", "password": "stack-admin-pw"}
+
+
+def _user_in(username: str, role: str | None):
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(username=username, password=f"pw-{username}")
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def users(db):
+    """One user per role, and a second reporter (reporters must not see each other's reports)."""
+    return {
+        "reporter_a": _user_in("rep-a", "reporter"),
+        "reporter_b": _user_in("rep-b", "reporter"),
+        "analyst": _user_in("analyst", "analyst"),
+        "partner": _user_in("partner", "partner"),
+        "admin": _user_in("admin-user", "admin"),
+        "no_role": _user_in("nobody", None),
+    }
+
+
+@pytest.fixture
+def partner_key(users):
+    from accounts.services import api_key_create
+
+    _, key = api_key_create(user=users["partner"], name="Partner NGO")
+    return key
+
+
+@pytest.fixture
+def revoked_key(users):
+    from accounts.services import api_key_create, api_key_revoke
+
+    key_obj, key = api_key_create(user=users["partner"], name="Old key")
+    api_key_revoke(key=key_obj)
+    return key

@@ -44,6 +44,7 @@ class AppStack:
             WEB_WORKERS="2",
             CELERY_CONCURRENCY="1",
             HEARTBEAT_SECONDS="2",
+            API_RATE_LIMIT="100000/minute",
             DEBUG="0",
             PYTHONUNBUFFERED="1",
         )

@@ -30,7 +30,7 @@ def parse_geojson_geometry(value: Any, *, allowed: set[str] | None = None) -> GE
             code="crs_not_allowed",
         )
     geom_type = value.get("type")
-    if geom_type not in allowed:
+    if not isinstance(geom_type, str) or geom_type not in allowed:
         raise ValidationError(
             _("Geometry type must be one of: %(types)s.") % {"types": ", ".join(sorted(allowed))},
             code="wrong_type",

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.gis.db import models
+from django.contrib.gis.db.models.functions import GeomOutputGeoFunc
 from django.contrib.gis.geos import GEOSGeometry
 from django.contrib.postgres.indexes import GinIndex
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat
 from django.utils.translation import gettext_lazy as _
+
+from zones.text import normalize_name
 
 
 class ZoneKind(models.TextChoices):
@@ -19,6 +25,35 @@ class ZoneKind(models.TextChoices):
 
 
 ADMIN_KINDS = (ZoneKind.GOVERNORATE, ZoneKind.DISTRICT, ZoneKind.SUBDISTRICT)
+
+_ARABIC_LETTER = re.compile("[\u0600-\u06ff]")
+
+
+class NameFold(models.Func):
+    """The SQL twin of zones.text.normalize_name for names stored unfolded (zones, Arabic names):
+    lower case, Arabic marks and tatweel dropped, letter variants folded, apostrophes and hyphens
+    dropped. Latin accents are not stripped (the admin names carry none)."""
+
+    function = ""
+    template = (
+        "lower(regexp_replace(translate(%(expressions)s, 'أإآٱىئؤة', 'ااااييوه'), "
+        "'[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640''‘’`ʿʾ-]', '', 'g'))"
+    )
+    output_field = models.TextField()
+
+
+class SimplifyPreserveTopology(GeomOutputGeoFunc):
+    """ST_SimplifyPreserveTopology: fewer vertices, still valid; tolerance in the geometry's units
+    (degrees for our WGS84 columns)."""
+
+    function = "ST_SimplifyPreserveTopology"
+    geom_param_pos = (0,)
+
+
+class Multi(GeomOutputGeoFunc):
+    """ST_Multi: simplifying can turn a one-part MultiPolygon into a Polygon; keep the type."""
+
+    function = "ST_Multi"
 
 
 class ZoneQuerySet(models.QuerySet):
@@ -44,6 +79,31 @@ class ZoneQuerySet(models.QuerySet):
     def with_descendants(self, pcode: str) -> ZoneQuerySet:
         """The zone with this P-code and every zone below it (down to sub-districts)."""
         return self.filter(Q(pcode=pcode) | Q(parent__pcode=pcode) | Q(parent__parent__pcode=pcode))
+
+    def search(self, text: str) -> ZoneQuerySet:
+        """Zones whose English or Arabic name contains the text (case and Arabic variants folded).
+
+        Folded in SQL on the fly: there are a few hundred zones, not worth a stored key.
+        """
+        needle = normalize_name(text)
+        if not needle:
+            return self.none()
+        return self.alias(folded_names=NameFold(Concat("name_en", Value(" "), "name_ar"))).filter(
+            folded_names__contains=needle
+        )
+
+    def for_api(self) -> ZoneQuerySet:
+        """Without the geometry columns (a governorate outline is thousands of vertices) and with
+        the parent's P-code, so a list needs no query per row."""
+        return self.defer("geom", "axis").annotate(parent_pcode=F("parent__pcode"))
+
+    def with_outline(self, tolerance: float | None = None) -> ZoneQuerySet:
+        """Annotate `outline`: the area, simplified by `tolerance` degrees when one is given."""
+        if tolerance:
+            outline = Multi(SimplifyPreserveTopology("geom", Value(float(tolerance))))
+        else:
+            outline = F("geom")
+        return self.annotate(outline=outline)
 
 
 class Zone(models.Model):
@@ -97,12 +157,23 @@ class Zone(models.Model):
 class LocalityQuerySet(models.QuerySet):
     def search(self, text: str) -> LocalityQuerySet:
         """Localities whose Latin or Arabic name contains the text (case and marks folded)."""
-        from zones.text import normalize_name
-
         needle = normalize_name(text)
         if not needle:
             return self.none()
         return self.filter(search_name__contains=needle)
+
+    def starting_first(self, text: str) -> LocalityQuerySet:
+        """Order names that start with the text before the others, then by name (the Arabic name
+        for a query in Arabic script), as a gazetteer search box should."""
+        needle = normalize_name(text)
+        # search_name begins with the folded Latin name; the Arabic name is folded here.
+        starts = Q(search_name__startswith=needle) | Q(folded_name_ar__startswith=needle)
+        by_name = ("name_ar", "name_en") if _ARABIC_LETTER.search(needle) else ("name_en",)
+        return (
+            self.alias(folded_name_ar=NameFold("name_ar"))
+            .alias(starts=Case(When(starts, then=Value(0)), default=Value(1)))
+            .order_by("starts", *by_name, "wof_id")
+        )
 
 
 class Locality(models.Model):

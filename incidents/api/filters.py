@@ -57,7 +57,11 @@ def parse_when(field: str, raw: str) -> datetime.datetime:
         raise _error(field, _("Expected an ISO 8601 date or date-time."))
     if timezone.is_naive(value):
         value = timezone.make_aware(value, datetime.UTC)
-    return value
+    try:
+        # PostgreSQL takes offsets only up to 15:59; UTC is always understood.
+        return value.astimezone(datetime.UTC)
+    except OverflowError:
+        raise _error(field, _("Date out of range.")) from None
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -85,8 +89,8 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_zone",
         label="P-code of a zone; includes the zones below it (M4-SC: corridor).",
     )
-    in_corridor = django_filters.BooleanFilter(
-        field_name="in_corridor", label="Inside the M4 security corridor."
+    in_corridor = django_filters.CharFilter(
+        method="filter_in_corridor", label="Inside the M4 security corridor: true or false."
     )
     near = django_filters.CharFilter(
         method="filter_near", label="`lon,lat`: only incidents within `radius_m` of this point."
@@ -113,6 +117,12 @@ class IncidentFilter(django_filters.FilterSet):
     @property
     def location_column(self) -> str:
         return "location_coarse" if self.coarse else "location"
+
+    def filter_in_corridor(self, queryset, name, value):
+        flag = {"true": True, "1": True, "false": False, "0": False}.get(value.strip().lower())
+        if flag is None:
+            raise _error(name, _("Expected true or false."))
+        return queryset.filter(in_corridor=flag)
 
     def filter_noop(self, queryset, name, value):
         return queryset

@@ -63,7 +63,8 @@ PUBLIC_FIELDS = (
     "created_at",
     "updated_at",
 )
-EXACT_ONLY_FIELDS = ("distance_to_m4_m",)
+# With the place, the observer's bearing and distance hint where the reporter stood.
+EXACT_ONLY_FIELDS = ("distance_to_m4_m", "direction", "distance_estimate_m")
 REPORTER_VISIBLE_FIELDS = ("review_note",)
 STAFF_FIELDS = ("reporter", "reviewed_by", "reviewed_at")
 ALL_FIELDS = (
@@ -111,6 +112,12 @@ class IncidentFieldsMixin(serializers.Serializer):
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     location_grid_degrees = serializers.SerializerMethodField()
+    # Optional choices may be blank; say so, or the schema's enum would exclude "".
+    weapon = serializers.ChoiceField(Weapon.choices, allow_blank=True, read_only=True)
+    observation_method = serializers.ChoiceField(
+        ObservationMethod.choices, allow_blank=True, read_only=True
+    )
+    direction = serializers.ChoiceField(Direction.choices, allow_blank=True, read_only=True)
 
     def get_location_grid_degrees(self, obj) -> float:
         return COARSE_GRID_DEGREES

@@ -13,6 +13,7 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from accounts.models import AuditEvent
@@ -48,6 +49,9 @@ class IncidentViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Truce-violation reports. Analysts and admins see all with exact locations; reporters their
+    own; partners verified reports with locations snapped to a 0.05 degree grid."""
+
     serializer_class = IncidentSerializer
     geo_serializer_class = IncidentGeoSerializer
     filterset_class = IncidentFilter
@@ -90,6 +94,12 @@ class IncidentViewSet(
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
 
+    @extend_schema(
+        responses={
+            (200, "application/json"): IncidentSerializer,
+            (200, "application/geo+json"): IncidentGeoSerializer,
+        },
+    )
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
         self._audit_exact_read([incident])
@@ -160,12 +170,18 @@ class IncidentViewSet(
         methods=["get"],
         url_path="changes",
         filterset_class=None,
+        renderer_classes=[JSONRenderer],
         read_roles=frozenset({Role.ANALYST, Role.ADMIN, Role.PARTNER}),
         allowed_query_params=frozenset({"since"}),
     )
     def changes(self, request):
-        """Every incident that changed since a time, in (updated_at, id) order: upserts with the
-        record, and tombstones for records deleted, merged into another, or no longer visible."""
+        """Every incident that changed since a time, in (updated_at, id) order.
+
+        `change` is upsert, deleted, merged (a duplicate of `merged_into`) or withdrawn (no longer
+        visible to you). `record` holds the record when you may still see it, else null: a mirror
+        stores the record when there is one and drops the id otherwise. Updates can commit out of
+        order, so sync again from a little before your last mark (say five minutes); applying an
+        entry twice is harmless."""
         role = role_of(request.user)
         queryset = Incident.all_objects.for_api()
         if role == Role.PARTNER:
@@ -197,9 +213,11 @@ class IncidentViewSet(
                 entry["merged_into"] = str(incident.duplicate_of.client_uuid)
             elif incident.pk in visible_ids:
                 entry["change"] = "upsert"
-                entry["record"] = IncidentSerializer(incident, context=context).data
             else:
                 entry["change"] = "withdrawn"
+            if incident.deleted_at is None and incident.pk in visible_ids:
+                # Staff still see a merged report (marked as a duplicate); partners do not.
+                entry["record"] = IncidentSerializer(incident, context=context).data
             entries.append(entry)
         self._audit_exact_read([i for i in page if i.pk in visible_ids])
         return paginator.get_paginated_response(entries)

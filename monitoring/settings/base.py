@@ -177,6 +177,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "common.exceptions.exception_handler",
     "DEFAULT_VERSIONING_CLASS": None,
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
@@ -196,7 +197,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Responses are trimmed by role (partners get fewer fields), so no read-only field is required.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    # Choice sets shared by several fields, or several models' fields named alike (status).
+    "ENUM_NAME_OVERRIDES": {
+        "ForcesEnum": "patrols.models.Forces",
+        "PatrolStatusEnum": "patrols.models.Patrol.Status",
+        "CampStatusEnum": "camps.models.Camp.Status",
+    },
 }
 
 LOGGING = {

@@ -10,8 +10,12 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
+CACHES["throttle"]["LOCATION"] = REDIS_URL
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ceasefire-test-media-")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Several test runs can share one PostgreSQL server (developers, CI): each may name its database.
+DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_ceasefire_monitor")}

@@ -36,6 +36,8 @@ def test_geojson_with_a_crs_member_is_refused(crs):
         ({"type": "Point", "coordinates": ["36.6", 35.8]}, "invalid"),
         ({"type": "Point", "coordinates": [True, 35.8]}, "invalid"),
         ({"type": "GeometryCollection", "geometries": []}, "wrong_type"),
+        ({"type": {}, "coordinates": [36.6, 35.8]}, "wrong_type"),
+        ({"type": ["Point"], "coordinates": [36.6, 35.8]}, "wrong_type"),
         (
             {
                 "type": "Polygon",
