@@ -11,6 +11,25 @@ from django.core.management import call_command
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Run tests of the whole stack (browser, worker) last: they commit data for the app's own
+    processes to see, which the other tests, each in a rolled-back transaction, must not meet."""
+    items.sort(
+        key=lambda item: bool(
+            item.get_closest_marker("browser") or item.get_closest_marker("celery")
+        )
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_data(reference_data, django_db_blocker):
+    """Synthetic demo data, committed (stack tests only: they run after every other test)."""
+    with django_db_blocker.unblock():
+        call_command(
+            "seed_demo", "--seed", "7", "--incidents", "1500", stdout=open("/dev/null", "w")
+        )  # noqa: SIM115
+
+
 @pytest.fixture(scope="session")
 def reference_data(django_db_setup, django_db_blocker):
     """Zones, routes, corridor, posts, camps and the gazetteer, committed once for the session.
