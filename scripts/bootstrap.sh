@@ -23,7 +23,7 @@ as_root() {
 missing=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || missing+=("$1"); }
 need gdal-bin; need libgdal-dev; need libgeos-dev; need libproj-dev; need binutils
-need python3-venv; need postgresql-contrib
+need python3-venv; need postgresql-contrib; need gettext
 command -v pg_ctlcluster >/dev/null || need postgresql
 command -v redis-server >/dev/null || need redis-server
 if [[ $WITH_TEST_TOOLS -eq 1 ]]; then need chromium; fi
@@ -87,5 +87,6 @@ say "Preparing the database"
 if [[ ${SEED_DEMO:-1} == 1 ]]; then
   "$PY" manage.py seed_demo --if-empty
 fi
+"$PY" manage.py compilemessages -v 0 --ignore=.venv
 "$PY" manage.py collectstatic --noinput -v 0
 say "Set-up done"
