@@ -1,3 +1,9 @@
-"""HTML pages of this app."""
+"""HTML pages of this app (a camp's page is routed by monitoring.urls: it counts incidents)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from camps import views
+
+urlpatterns = [
+    path("camps/", views.camp_index, name="camp-index"),
+]

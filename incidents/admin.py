@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from leaflet.admin import LeafletGeoAdmin
 
-from incidents.models import Attachment, EventType, Incident, SubEventType
+from incidents.history import incident_change_record, incident_snapshot
+from incidents.models import Attachment, EventType, Incident, IncidentChange, SubEventType
 from incidents.services import incident_delete, incident_validate, incident_zones_assign
 
 
@@ -34,6 +35,41 @@ class AttachmentInline(admin.TabularInline):
     readonly_fields = ("file", "content_type", "width", "height", "size_bytes", "created_at")
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class IncidentChangeInline(admin.TabularInline):
+    """The incident's history, read-only: rows are appended by the services and save_model."""
+
+    model = IncidentChange
+    extra = 0
+    can_delete = False
+    fields = ("at", "user", "action", "fields")
+    readonly_fields = fields
+    ordering = ("-at", "-id")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(IncidentChange)
+class IncidentChangeAdmin(admin.ModelAdmin):
+    list_display = ("at", "incident", "action", "user")
+    list_filter = ("action",)
+    list_select_related = ("incident__sub_event_type", "user")
+    raw_id_fields = ("incident", "user")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -79,7 +115,7 @@ class IncidentAdmin(LeafletGeoAdmin):
         "updated_at",
         "submission_digest",
     )
-    inlines = [AttachmentInline]
+    inlines = [AttachmentInline, IncidentChangeInline]
 
     @admin.display(description="killed", ordering="killed_civilians")
     def killed_total(self, obj):
@@ -99,8 +135,22 @@ class IncidentAdmin(LeafletGeoAdmin):
         return ValidatingForm
 
     def save_model(self, request, obj, form, change):
+        # The form has already changed `obj`; the history compares with the row as stored.
+        before = None
+        if change:
+            stored = Incident.all_objects.select_related(
+                "event_type", "sub_event_type", "duplicate_of", "reporter"
+            ).get(pk=obj.pk)
+            before = incident_snapshot(stored)
         super().save_model(request, obj, form, change)
         incident_zones_assign(ids=[obj.pk])
+        incident_change_record(
+            incident=obj,
+            user=request.user,
+            action=IncidentChange.Action.ADMIN_EDITED if change else IncidentChange.Action.CREATED,
+            before=before,
+            after=incident_snapshot(obj),
+        )
 
     def delete_model(self, request, obj):
         # Nothing submitted is lost: the row stays, hidden, and sync feeds report a tombstone.

@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
 from django.db.models.functions import Concat
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from zones.models import Zone
@@ -74,6 +75,10 @@ class ReviewStatus(models.TextChoices):
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
     DUPLICATE = "duplicate", _("Duplicate")
+
+
+# The review queue shows these unless asked for others.
+OPEN_REVIEW_STATUSES = (ReviewStatus.SUBMITTED, ReviewStatus.UNDER_REVIEW)
 
 
 class Side(models.TextChoices):
@@ -176,6 +181,30 @@ class WithinMetres(models.Func):
         return sql, (*geom_params, *lon_params, *lat_params, *radius_params)
 
 
+# Half-width in degrees of the box that prefilters DUPLICATE_RADIUS_M on the GiST index: 2 km is
+# 0.018 degrees of latitude and 0.022 of longitude at 36 N; the margin covers the whole area.
+_DUPLICATE_BOX_DEGREES = 0.03
+DUPLICATE_RADIUS_M = 2_000
+DUPLICATE_WINDOW = datetime.timedelta(days=1)
+
+
+class GeographyWithin(models.Func):
+    """Two points within `radius_m` true metres (ST_DWithin on geography), after a bounding-box
+    test that the geometry GiST index answers."""
+
+    output_field = models.BooleanField()
+
+    def __init__(self, left, right, *, radius_m: float, box_degrees: float):
+        super().__init__(left, right, models.Value(float(radius_m)), models.Value(box_degrees))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (a, a_params), (b, b_params), (r, r_params), (d, d_params) = (
+            compiler.compile(expression) for expression in self.source_expressions
+        )
+        sql = f"({a} && ST_Expand({b}, {d}) AND ST_DWithin({a}::geography, {b}::geography, {r}))"
+        return sql, (*a_params, *b_params, *d_params, *a_params, *b_params, *r_params)
+
+
 class IncidentQuerySet(models.QuerySet):
     def live(self) -> IncidentQuerySet:
         return self.filter(deleted_at__isnull=True)
@@ -246,6 +275,64 @@ class IncidentQuerySet(models.QuerySet):
 
     def synthetic(self) -> IncidentQuerySet:
         return self.filter(is_synthetic=True)
+
+    def open_for_review(self) -> IncidentQuerySet:
+        return self.filter(review_status__in=OPEN_REVIEW_STATUSES)
+
+    def possible_originals(self) -> IncidentQuerySet:
+        """Reports another one may duplicate: not rejected and not themselves duplicates."""
+        return self.exclude(review_status__in=(ReviewStatus.REJECTED, ReviewStatus.DUPLICATE))
+
+    def _duplicate_window(self, *, location, occurred_at, sub_event_type) -> IncidentQuerySet:
+        return self.possible_originals().filter(
+            GeographyWithin(
+                F("location"),
+                location,
+                radius_m=DUPLICATE_RADIUS_M,
+                box_degrees=_DUPLICATE_BOX_DEGREES,
+            ),
+            sub_event_type=sub_event_type,
+            occurred_at__gte=occurred_at - DUPLICATE_WINDOW,
+            occurred_at__lte=occurred_at + DUPLICATE_WINDOW,
+        )
+
+    def duplicate_candidates(self, incident: Incident) -> IncidentQuerySet:
+        """Likely duplicates of a report, nearest first, in one query: same sub-event type, within
+        2 km (true metres) and one day of it, not itself, not rejected or already a duplicate."""
+        from django.contrib.gis.db.models.functions import Distance
+
+        point = models.Value(incident.location, output_field=models.PointField(srid=4326))
+        return (
+            self._duplicate_window(
+                location=point,
+                occurred_at=incident.occurred_at,
+                sub_event_type=incident.sub_event_type_id,
+            )
+            .exclude(pk=incident.pk)
+            .annotate(distance_m=Distance("location", incident.location, spheroid=True))
+            .order_by("distance_m", "-occurred_at", "id")
+        )
+
+    def with_duplicate_candidate_count(self) -> IncidentQuerySet:
+        """Annotate `duplicate_candidates` (as `duplicate_candidates` finds them) with a correlated
+        subquery, so a whole page of the queue is counted in its own single query."""
+        from django.db.models import Func, OuterRef, Subquery
+
+        count = (
+            Incident.objects.all()
+            ._duplicate_window(
+                location=OuterRef("location"),
+                occurred_at=OuterRef("occurred_at"),
+                sub_event_type=OuterRef("sub_event_type_id"),
+            )
+            .exclude(pk=OuterRef("pk"))
+            .order_by()
+            .annotate(n=Func(F("pk"), function="COUNT"))
+            .values("n")
+        )
+        return self.annotate(
+            duplicate_candidate_count=Subquery(count, output_field=models.IntegerField())
+        )
 
 
 class IncidentManager(models.Manager.from_queryset(IncidentQuerySet)):
@@ -439,6 +526,7 @@ class Incident(models.Model):
             models.Index(fields=["occurred_at", "id"], name="incident_occurred_cursor"),
             models.Index(fields=["updated_at", "id"], name="incident_sync_cursor"),
             models.Index(fields=["subdistrict", "occurred_at"], name="incident_subdistrict_time"),
+            models.Index(fields=["review_status", "-created_at"], name="incident_review_queue"),
         ]
 
     def __str__(self) -> str:
@@ -451,6 +539,51 @@ class Incident(models.Model):
     @property
     def injured(self) -> int:
         return self.injured_civilians + self.injured_combatants
+
+
+class IncidentChange(models.Model):
+    """One change to an incident: who, when, what (each field's old and new value). Append-only:
+    PRODUCT.md "Do no harm" 4 requires that edits keep their history."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Submitted")
+        REVIEWED = "reviewed", _("Review decision")
+        EDITED = "edited", _("Classification edited")
+        ADMIN_EDITED = "admin_edited", _("Edited in the administration")
+        DELETED = "deleted", _("Deleted")
+
+    incident = models.ForeignKey(
+        Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="changes"
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    # {"field": {"old": ..., "new": ...}} with JSON values (codes, ids, ISO times).
+    fields = models.JSONField(_("changed fields"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("incident change")
+        verbose_name_plural = _("incident changes")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["incident", "-at"], name="incident_change_history")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.incident_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Incident changes are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Incident changes are append-only.")
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

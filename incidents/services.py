@@ -15,7 +15,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.models import EventType, Incident, ReviewStatus, SubEventType
+from incidents.history import incident_change_record, incident_snapshot
+from incidents.models import EventType, Incident, IncidentChange, ReviewStatus, SubEventType
 from patrols.models import M4_HIGHWAY
 from zones.services import zone_area_validate
 
@@ -209,6 +210,13 @@ def incident_submit(
         with transaction.atomic():
             incident.save()
             incident_zones_assign(ids=[incident.pk])
+            incident_change_record(
+                incident=incident,
+                user=reporter,
+                action=IncidentChange.Action.CREATED,
+                before=None,
+                after={},
+            )
     except IntegrityError:
         # Two copies of the same report raced: the other one won; answer as for a repeat.
         existing = Incident.all_objects.filter(client_uuid=client_uuid).first()
@@ -264,7 +272,8 @@ def incident_review(
     from accounts.models import AuditEvent
     from accounts.services import audit_record
 
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    incident = _locked_for_change(incident)
+    before = incident_snapshot(incident)
     if status not in REVIEW_TRANSITIONS.get(incident.review_status, set()):
         raise ValidationError(
             {
@@ -293,6 +302,13 @@ def incident_review(
     if status == ReviewStatus.VERIFIED and incident.verified_at is None:
         incident.verified_at = now
     incident.save()
+    incident_change_record(
+        incident=incident,
+        user=reviewer,
+        action=IncidentChange.Action.REVIEWED,
+        before=before,
+        after=incident_snapshot(incident),
+    )
     audit_record(
         action=AuditEvent.Action.REVIEW_DECISION,
         user=reviewer,
@@ -308,8 +324,82 @@ def incident_review(
     return incident
 
 
+@transaction.atomic
 def incident_delete(*, incident: Incident, user) -> None:
     """Delete softly: the row stays (nothing submitted is lost); sync feeds show a tombstone."""
-    Incident.all_objects.filter(pk=incident.pk, deleted_at__isnull=True).update(
+    deleted = Incident.all_objects.filter(pk=incident.pk, deleted_at__isnull=True).update(
         deleted_at=timezone.now(), updated_at=timezone.now()
     )
+    if deleted:
+        incident_change_record(
+            incident=incident,
+            user=user,
+            action=IncidentChange.Action.DELETED,
+            before=None,
+            after={},
+        )
+
+
+def _locked_for_change(incident: Incident) -> Incident:
+    """The incident locked for this transaction, with what its history snapshot reads."""
+    return (
+        Incident.objects.select_for_update(of=("self",))
+        .select_related("event_type", "sub_event_type", "duplicate_of", "reporter")
+        .get(pk=incident.pk)
+    )
+
+
+# What an analyst may correct after submission (the classification); where and when stay as
+# reported, and review fields change only through incident_review.
+CLASSIFICATION_FIELDS = (
+    "event_type",
+    "sub_event_type",
+    "weapon",
+    "observation_method",
+    "perpetrator_side",
+    "target",
+    "target_description",
+    "killed_civilians",
+    "killed_combatants",
+    "injured_civilians",
+    "injured_combatants",
+    "time_precision",
+    "location_precision",
+    "place_name",
+)
+
+
+@transaction.atomic
+def incident_update(*, incident: Incident, user, data: dict[str, Any]) -> Incident:
+    """Correct an incident's classification; the change is kept in its history (who, when, each
+    field's old and new value). A sub-event type alone brings its event type with it."""
+    unknown = set(data) - set(CLASSIFICATION_FIELDS)
+    if unknown:
+        raise ValidationError(
+            {field: _("This field cannot be changed.") for field in sorted(unknown)}
+        )
+    data = dict(data)
+    if data.get("sub_event_type") is not None and "event_type" not in data:
+        data["event_type"] = data["sub_event_type"].event_type
+    incident = _locked_for_change(incident)
+    before = incident_snapshot(incident)
+    for name, value in data.items():
+        setattr(incident, name, value)
+    incident.full_clean(
+        exclude=[f.name for f in Incident._meta.concrete_fields if f.name not in data],
+        validate_unique=False,
+        validate_constraints=False,
+    )
+    incident_validate(incident)
+    after = incident_snapshot(incident)
+    if after == before:
+        return incident
+    incident.save(update_fields=[*data, "updated_at"])
+    incident_change_record(
+        incident=incident,
+        user=user,
+        action=IncidentChange.Action.EDITED,
+        before=before,
+        after=after,
+    )
+    return incident

@@ -13,14 +13,18 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from camps.api.views import CampViewSet
+from incidents.api.attachments import IncidentAttachmentsView
 from incidents.api.exports import (
     IncidentAcledExportView,
     IncidentCsvExportView,
     IncidentGeoJSONExportView,
 )
+from incidents.api.map import IncidentClustersView, IncidentSubdistrictCountsView
+from incidents.api.review import DuplicateCandidatesView, IncidentHistoryView
 from incidents.api.views import IncidentViewSet, TaxonomyView
 from monitoring import schema  # noqa: F401  (registers the OpenAPI schema extensions)
 from patrols.api.views import ObservationPostViewSet, PatrolViewSet, RouteViewSet
+from stats.api.views import ZoneStatsView
 from zones.api.views import LocalityViewSet, ZoneViewSet
 
 router = routers.SimpleRouter(trailing_slash=True)
@@ -61,6 +65,24 @@ urlpatterns = [
         "incidents/export.acled.csv",
         IncidentAcledExportView.as_view(),
         name="incident-export-acled",
+    ),
+    path("zones/<str:pcode>/stats/", ZoneStatsView.as_view(), name="zone-stats"),
+    path(
+        "incidents/<uuid:id>/attachments/",
+        IncidentAttachmentsView.as_view(),
+        name="incident-attachments",
+    ),
+    path(
+        "incidents/<uuid:id>/duplicate-candidates/",
+        DuplicateCandidatesView.as_view(),
+        name="incident-duplicate-candidates",
+    ),
+    path("incidents/<uuid:id>/history/", IncidentHistoryView.as_view(), name="incident-history"),
+    path("incidents/clusters/", IncidentClustersView.as_view(), name="incident-clusters"),
+    path(
+        "incidents/by-subdistrict/",
+        IncidentSubdistrictCountsView.as_view(),
+        name="incident-subdistrict-counts",
     ),
     path("", include(router.urls)),
 ]

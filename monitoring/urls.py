@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from monitoring import views
+from monitoring import pages, views
 
 admin.site.site_header = "Ceasefire Monitor: NW Syria"
 admin.site.site_title = "Ceasefire Monitor"
@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.urls")),
     path("", include("zones.urls")),
+    path("zones/<str:pcode>/", pages.zone_page, name="zone-page"),
+    path("camps/<str:site_id>/", pages.camp_page, name="camp-page"),
     path("", include("camps.urls")),
     path("", include("patrols.urls")),
     path("admin/", admin.site.urls),

@@ -1,3 +1,10 @@
 """HTML pages of this app."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from patrols import views
+
+urlpatterns = [
+    path("patrols/", views.patrol_index, name="patrol-index"),
+    path("patrols/<int:id>/", views.patrol_page, name="patrol-page"),
+]

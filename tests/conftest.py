@@ -1,5 +1,6 @@
 """Shared fixtures: the real reference data is loaded once per session into the test database."""
 
+import io
 import os
 
 import pytest
@@ -25,9 +26,7 @@ def pytest_collection_modifyitems(config, items):
 def demo_data(reference_data, django_db_blocker):
     """Synthetic demo data, committed (stack tests only: they run after every other test)."""
     with django_db_blocker.unblock():
-        call_command(
-            "seed_demo", "--seed", "7", "--incidents", "1500", stdout=open("/dev/null", "w")
-        )  # noqa: SIM115
+        call_command("seed_demo", "--seed", "7", "--incidents", "1500", stdout=io.StringIO())
 
 
 @pytest.fixture(scope="session")
@@ -37,7 +36,7 @@ def reference_data(django_db_setup, django_db_blocker):
     Loaded outside any test transaction, so it is also visible to live servers and worker processes.
     """
     with django_db_blocker.unblock():
-        call_command("load_reference_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        call_command("load_reference_data", stdout=io.StringIO())
 
 
 @pytest.fixture

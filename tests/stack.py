@@ -27,7 +27,9 @@ def free_port() -> int:
 
 
 class AppStack:
-    def __init__(self, *, log_dir: Path):
+    def __init__(self, *, log_dir: Path, redis_url: str | None = None, env: dict | None = None):
+        self.redis_url = redis_url or settings.REDIS_URL
+        self.extra_env = env or {}
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_dir / "honcho.log"
@@ -39,7 +41,8 @@ class AppStack:
         env.update(
             DJANGO_SETTINGS_MODULE="monitoring.settings.test",
             DATABASE_URL=f"postgis://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-            REDIS_URL=settings.REDIS_URL,
+            REDIS_URL=self.redis_url,
+            TEST_REDIS_URL=self.redis_url,
             BIND=f"127.0.0.1:{self.port}",
             WEB_WORKERS="2",
             CELERY_CONCURRENCY="1",
@@ -47,7 +50,9 @@ class AppStack:
             API_RATE_LIMIT="100000/minute",
             DEBUG="0",
             PYTHONUNBUFFERED="1",
+            STATS_RECONCILE_SECONDS="2",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> None:
@@ -84,6 +89,8 @@ class AppStack:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         # Sessions of killed workers can outlive them a moment; the test database is dropped next.
+        # Start from a fresh connection: another stack's clean-up may have ended ours.
+        connection.close()
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "

@@ -14,14 +14,17 @@ def get_json(url):
         return response.status, json.loads(response.read())
 
 
-def test_web_server_answers_health_and_home(app_stack):
+def test_web_server_answers_health_and_sign_in(app_stack):
     status, body = get_json(app_stack.base_url + "/healthz")
     assert status == 200 and body["status"] == "ok"
     with urllib.request.urlopen(app_stack.base_url + "/", timeout=5) as response:
         page = response.read().decode()
+    # Anonymous visitors land on the sign-in page (the dashboard needs an account).
     assert response.status == 200
+    assert response.url.startswith(app_stack.base_url + "/accounts/login/")
     assert "Ceasefire Monitor" in page
-    assert "137 zones" in page  # 4 + 22 + 110 admin zones and the corridor
+    status, body = get_json(app_stack.base_url + "/api/v1/health/")
+    assert status == 200 and body == {"status": "ok"}
 
 
 def test_beat_schedules_a_heartbeat_that_the_worker_runs(app_stack):

@@ -1,3 +1,9 @@
-"""HTML pages of this app."""
+"""HTML pages of this app (a zone's page is routed by monitoring.urls: it joins other apps)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from zones import views
+
+urlpatterns = [
+    path("zones/", views.zone_index, name="zone-index"),
+]

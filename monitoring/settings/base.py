@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "patrols",
     "incidents",
     "camps",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -134,7 +135,17 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(BASE_DIR / "var" / "celerybeat-schedule")
+# Publishing must fail fast when Redis is down: reports are stored first, tasks are a bonus.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 2}
+# No task's caller waits for a result; storing none also keeps apply_async from subscribing to
+# the result backend (Redis), which would block a report submission while Redis is down.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = False  # per task: only those safe to repeat say acks_late=True
 CELERY_BEAT_SCHEDULE = {
+    "reconcile-zone-stats": {
+        "task": "stats.tasks.recompute_pending_stats",
+        "schedule": float(env_str("STATS_RECONCILE_SECONDS", "60")),
+    },
     "heartbeat": {
         "task": "monitoring.tasks.heartbeat",
         "schedule": float(env_str("HEARTBEAT_SECONDS", "60")),

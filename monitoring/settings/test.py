@@ -1,5 +1,6 @@
 """Test run: fast password hashing, a separate Redis database, media in a temporary folder."""
 
+import os
 import tempfile
 
 from monitoring.env import env_str
@@ -11,7 +12,9 @@ REDIS_URL = env_str("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CACHES["throttle"]["LOCATION"] = REDIS_URL
-MEDIA_ROOT = tempfile.mkdtemp(prefix="ceasefire-test-media-")
+# One folder for every process of a test run (tests/stack.py passes it on to the app stack).
+MEDIA_ROOT = env_str("MEDIA_ROOT", "") or tempfile.mkdtemp(prefix="ceasefire-test-media-")
+os.environ["MEDIA_ROOT"] = MEDIA_ROOT
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,51 @@
+"""Incident statistics per zone and day, and the outbox of (zone, day) buckets still to recompute.
+
+The outbox is filled by PostgreSQL triggers on the incidents table (stats/migrations/0002), so no
+write path (API, form, admin, import, raw SQL) can forget it; Celery tasks drain it. A lost task or
+a broker outage delays the numbers, never breaks them.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ZoneDayStat(models.Model):
+    zone = models.ForeignKey("zones.Zone", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day (Damascus time)"))
+    sub_event_type = models.ForeignKey(
+        "incidents.SubEventType", on_delete=models.CASCADE, related_name="+"
+    )
+    review_status = models.CharField(_("review status"), max_length=16)
+    incidents = models.PositiveIntegerField(_("incidents"))
+    killed = models.PositiveIntegerField(_("killed"))
+    injured = models.PositiveIntegerField(_("injured"))
+
+    class Meta:
+        verbose_name = _("zone statistic")
+        verbose_name_plural = _("zone statistics")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zone", "day", "sub_event_type", "review_status"],
+                name="zonedaystat_bucket",
+            )
+        ]
+        indexes = [models.Index(fields=["zone", "day"], name="zonedaystat_zone_day")]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.day} {self.sub_event_type_id} {self.review_status}"
+
+
+class StatsOutbox(models.Model):
+    """A (zone, day) whose statistics must be recomputed; rows are deleted once done."""
+
+    zone_id = models.BigIntegerField()
+    day = models.DateField()
+    queued_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("statistics outbox entry")
+        verbose_name_plural = _("statistics outbox")
+        indexes = [models.Index(fields=["zone_id", "day"], name="statsoutbox_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.zone_id} {self.day}"

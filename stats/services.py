@@ -1,0 +1,103 @@
+"""Recompute zone statistics: set-based, from the incidents themselves, never by increments.
+
+Every recomputation takes one transaction-level advisory lock, so two runs (a task sent twice, the
+reconciler and a task at once, a full rebuild) follow each other: the later one reads after the
+earlier one committed, and the numbers are the same however often and however concurrently the
+work runs.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+
+STATS_LOCK_KEY = 72_400_001
+
+# Buckets claimed from the outbox are recomputed from the incidents of that zone and local day,
+# using the stored zone columns and the (zone column, occurred_at) indexes.
+RECOMPUTE_CLAIMED_SQL = """
+WITH claimed AS (
+    DELETE FROM stats_statsoutbox RETURNING zone_id, day
+),
+buckets AS (
+    SELECT DISTINCT c.zone_id, c.day, z.kind
+    FROM claimed c JOIN zones_zone z ON z.id = c.zone_id
+),
+fresh AS (
+    SELECT b.zone_id, b.day, i.sub_event_type_id, i.review_status,
+           count(*) AS incidents,
+           sum(i.killed_civilians + i.killed_combatants) AS killed,
+           sum(i.injured_civilians + i.injured_combatants) AS injured
+    FROM buckets b
+    JOIN incidents_incident i
+      ON i.deleted_at IS NULL
+     AND i.occurred_at >= (b.day::timestamp AT TIME ZONE 'Asia/Damascus')
+     AND i.occurred_at < ((b.day + 1)::timestamp AT TIME ZONE 'Asia/Damascus')
+     AND CASE b.kind
+             WHEN 'governorate' THEN i.governorate_id = b.zone_id
+             WHEN 'district' THEN i.district_id = b.zone_id
+             WHEN 'subdistrict' THEN i.subdistrict_id = b.zone_id
+             WHEN 'security_corridor' THEN i.in_corridor
+             ELSE false
+         END
+    GROUP BY b.zone_id, b.day, i.sub_event_type_id, i.review_status
+),
+removed AS (
+    -- Rows of these buckets that no incident backs any more (the others are upserted below;
+    -- deleting and re-inserting the same key in one statement would collide).
+    DELETE FROM stats_zonedaystat s USING buckets b
+    WHERE s.zone_id = b.zone_id AND s.day = b.day
+      AND NOT EXISTS (
+          SELECT 1 FROM fresh f
+          WHERE f.zone_id = s.zone_id AND f.day = s.day
+            AND f.sub_event_type_id = s.sub_event_type_id AND f.review_status = s.review_status
+      )
+)
+INSERT INTO stats_zonedaystat
+    (zone_id, day, sub_event_type_id, review_status, incidents, killed, injured)
+SELECT zone_id, day, sub_event_type_id, review_status, incidents, killed, injured FROM fresh
+ON CONFLICT (zone_id, day, sub_event_type_id, review_status) DO UPDATE
+SET incidents = EXCLUDED.incidents, killed = EXCLUDED.killed, injured = EXCLUDED.injured
+"""
+
+# The whole table from scratch: one GROUP BY over every incident and the zones it belongs to.
+REBUILD_SQL = """
+INSERT INTO stats_zonedaystat
+    (zone_id, day, sub_event_type_id, review_status, incidents, killed, injured)
+SELECT b.zone_id, b.day, i.sub_event_type_id, i.review_status,
+       count(*),
+       sum(i.killed_civilians + i.killed_combatants),
+       sum(i.injured_civilians + i.injured_combatants)
+FROM incidents_incident i
+CROSS JOIN LATERAL stats_buckets(
+    i.governorate_id, i.district_id, i.subdistrict_id, i.in_corridor, i.occurred_at) b
+WHERE i.deleted_at IS NULL
+GROUP BY b.zone_id, b.day, i.sub_event_type_id, i.review_status
+"""
+
+
+def _lock(cursor) -> None:
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STATS_LOCK_KEY])
+
+
+def stats_recompute_pending() -> int:
+    """Recompute every (zone, day) waiting in the outbox. Returns the rows written."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute(RECOMPUTE_CLAIMED_SQL)
+        return cursor.rowcount
+
+
+def stats_rebuild() -> int:
+    """Recompute everything: empty the table and the outbox, then one GROUP BY."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _lock(cursor)
+        cursor.execute("DELETE FROM stats_statsoutbox")
+        cursor.execute("DELETE FROM stats_zonedaystat")
+        cursor.execute(REBUILD_SQL)
+        return cursor.rowcount
+
+
+def stats_pending_count() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM stats_statsoutbox")
+        return cursor.fetchone()[0]
