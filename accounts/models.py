@@ -43,6 +43,7 @@ class AuditEvent(models.Model):
         ROLE_CHANGE = "role_change", _("Role change")
         REVIEW_DECISION = "review_decision", _("Review decision")
         API_KEY = "api_key", _("API key created or revoked")
+        WEBHOOK_DISABLED = "webhook_disabled", _("Webhook switched off after failures")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)

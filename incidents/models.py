@@ -527,6 +527,12 @@ class Incident(models.Model):
             models.Index(fields=["updated_at", "id"], name="incident_sync_cursor"),
             models.Index(fields=["subdistrict", "occurred_at"], name="incident_subdistrict_time"),
             models.Index(fields=["review_status", "-created_at"], name="incident_review_queue"),
+            # The alert sweep reads the incidents verified in the last day.
+            models.Index(
+                fields=["verified_at"],
+                name="incident_verified_at",
+                condition=Q(verified_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,6 +12,8 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from alerts.api.views import AlertViewSet
+from briefs.api.views import BriefViewSet
 from camps.api.views import CampViewSet
 from incidents.api.attachments import IncidentAttachmentsView
 from incidents.api.exports import (
@@ -24,7 +26,7 @@ from incidents.api.review import DuplicateCandidatesView, IncidentHistoryView
 from incidents.api.views import IncidentViewSet, TaxonomyView
 from monitoring import schema  # noqa: F401  (registers the OpenAPI schema extensions)
 from patrols.api.views import ObservationPostViewSet, PatrolViewSet, RouteViewSet
-from stats.api.views import ZoneStatsView
+from stats.api.views import ZoneStatsView, ZoneTrendsView, ZoneTrendView
 from zones.api.views import LocalityViewSet, ZoneViewSet
 
 router = routers.SimpleRouter(trailing_slash=True)
@@ -35,6 +37,8 @@ router.register("routes", RouteViewSet, basename="route")
 router.register("patrols", PatrolViewSet, basename="patrol")
 router.register("observation-posts", ObservationPostViewSet, basename="observation-post")
 router.register("camps", CampViewSet, basename="camp")
+router.register("alerts", AlertViewSet, basename="alert")
+router.register("briefs", BriefViewSet, basename="brief")
 
 
 @extend_schema(
@@ -67,6 +71,8 @@ urlpatterns = [
         name="incident-export-acled",
     ),
     path("zones/<str:pcode>/stats/", ZoneStatsView.as_view(), name="zone-stats"),
+    path("zones/<str:pcode>/trend/", ZoneTrendView.as_view(), name="zone-trend"),
+    path("trends/", ZoneTrendsView.as_view(), name="zone-trends"),
     path(
         "incidents/<uuid:id>/attachments/",
         IncidentAttachmentsView.as_view(),

@@ -20,6 +20,8 @@ urlpatterns = [
     path("camps/<str:site_id>/", pages.camp_page, name="camp-page"),
     path("", include("camps.urls")),
     path("", include("patrols.urls")),
+    path("", include("alerts.urls")),
+    path("", include("briefs.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("monitoring.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -86,6 +86,8 @@ say "Preparing the database"
 "$PY" manage.py load_reference_data
 if [[ ${SEED_DEMO:-1} == 1 ]]; then
   "$PY" manage.py seed_demo --if-empty
+  "$PY" manage.py rebuild_zone_stats
+  "$PY" manage.py build_daily_brief --days 7
 fi
 "$PY" manage.py compilemessages -v 0 --ignore=.venv
 "$PY" manage.py collectstatic --noinput -v 0

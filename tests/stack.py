@@ -51,6 +51,9 @@ class AppStack:
             DEBUG="0",
             PYTHONUNBUFFERED="1",
             STATS_RECONCILE_SECONDS="2",
+            ALERT_SWEEP_SECONDS="2",
+            ALERT_DISPATCH_SECONDS="1",
+            WEBHOOK_RETRY_BASE_SECONDS="1",
         )
         env.update(self.extra_env)
         return env

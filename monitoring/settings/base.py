@@ -6,6 +6,7 @@ Local defaults work on a developer machine with PostgreSQL and Redis on 127.0.0.
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from monitoring.env import env_bool, env_list, env_str
@@ -39,6 +40,8 @@ INSTALLED_APPS = [
     "incidents",
     "camps",
     "stats",
+    "alerts",
+    "briefs",
 ]
 
 MIDDLEWARE = [
@@ -150,7 +153,52 @@ CELERY_BEAT_SCHEDULE = {
         "task": "monitoring.tasks.heartbeat",
         "schedule": float(env_str("HEARTBEAT_SECONDS", "60")),
     },
+    # Alert rules over recently verified incidents, patrols and trends (idempotent: each alert
+    # has a unique key), then due deliveries: the sweep is what makes alerts outlive an outage.
+    "evaluate-alerts": {
+        "task": "alerts.tasks.evaluate_alerts",
+        "schedule": float(env_str("ALERT_SWEEP_SECONDS", "60")),
+    },
+    "dispatch-alert-deliveries": {
+        "task": "alerts.tasks.dispatch_deliveries",
+        "schedule": float(env_str("ALERT_DISPATCH_SECONDS", "30")),
+    },
+    # The day before, in Damascus time, shortly after the night's late reports are in.
+    "daily-brief": {
+        "task": "briefs.tasks.build_daily_brief",
+        "schedule": crontab(hour=int(env_str("BRIEF_HOUR", "6")), minute=0),
+    },
 }
+
+# Trends (stats.trends): a zone is escalating when its last 7 days are improbably many for the
+# 28 days before (Poisson tail below ESCALATION_P_VALUE) and at least ESCALATION_MIN_COUNT.
+ESCALATION_P_VALUE = float(env_str("ESCALATION_P_VALUE", "0.01"))
+ESCALATION_MIN_COUNT = int(env_str("ESCALATION_MIN_COUNT", "5"))
+# Escalation alerts for the finest zones and the corridor (their districts would repeat them).
+ESCALATION_ALERT_ZONE_KINDS = env_list(
+    "ESCALATION_ALERT_ZONE_KINDS", ["subdistrict", "security_corridor"]
+)
+
+# Alerts (alerts.rules): shelling or an air strike within ALERT_CAMP_DISTANCE_M metres of a camp
+# of at least ALERT_CAMP_MIN_POPULATION people; only events of the last ALERT_MAX_AGE_HOURS
+# (an import of old events must not page anyone).
+ALERT_CAMP_DISTANCE_M = float(env_str("ALERT_CAMP_DISTANCE_M", "5000"))
+ALERT_CAMP_MIN_POPULATION = int(env_str("ALERT_CAMP_MIN_POPULATION", "1000"))
+ALERT_MAX_AGE_HOURS = int(env_str("ALERT_MAX_AGE_HOURS", "72"))
+# Extra e-mail recipients of every alert, besides active analysts and admins with an address.
+ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", [])
+# Webhooks: attempt n waits RETRY_BASE * 2**(n-1) seconds (capped), at most MAX_ATTEMPTS times;
+# an endpoint is switched off after DISABLE_AFTER failed attempts in a row.
+WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS", "5"))
+WEBHOOK_RETRY_BASE_SECONDS = float(env_str("WEBHOOK_RETRY_BASE_SECONDS", "30"))
+WEBHOOK_RETRY_MAX_SECONDS = float(env_str("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
+WEBHOOK_MAX_ATTEMPTS = int(env_str("WEBHOOK_MAX_ATTEMPTS", "8"))
+WEBHOOK_DISABLE_AFTER = int(env_str("WEBHOOK_DISABLE_AFTER", "20"))
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ceasefire-monitor@localhost")
+# Links in e-mails and webhooks point here.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
 # Leaflet: centred on Idlib. Tiles are configurable: offices on closed networks run their own.
 LEAFLET_CONFIG = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Sum
 from django.db.models.functions import TruncDay, TruncMonth, TruncWeek
 from django.shortcuts import get_object_or_404
@@ -21,10 +22,10 @@ from accounts.roles import sees_exact_locations
 from common.views import StrictQueryParamsMixin
 from incidents.models import ReviewStatus
 from stats.models import ZoneDayStat
-from zones.models import Zone
+from stats.privacy import SUPPRESS_BELOW
+from stats.trends import BASELINE_DAYS, RECENT_DAYS, ZoneTrend, damascus_today, zone_trends
+from zones.models import Zone, ZoneKind
 
-# Partner-facing counts below this are withheld: small numbers can identify people (PRODUCT.md).
-SUPPRESS_BELOW = 3
 MAX_PERIODS = 1000
 INTERVALS = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
 
@@ -148,3 +149,117 @@ class ZoneStatsView(StrictQueryParamsMixin, APIView):
                 "series": out,
             }
         )
+
+
+Trend = inline_serializer(
+    "ZoneTrend",
+    fields={
+        "zone": serializers.CharField(),
+        "kind": serializers.CharField(),
+        "name_en": serializers.CharField(),
+        "name_ar": serializers.CharField(),
+        "as_of": serializers.DateField(),
+        "recent": serializers.IntegerField(allow_null=True),
+        "baseline": serializers.IntegerField(allow_null=True),
+        "expected": serializers.FloatField(allow_null=True),
+        "ratio": serializers.FloatField(allow_null=True),
+        "p_value": serializers.FloatField(),
+        "escalation": serializers.BooleanField(),
+        "suppressed": serializers.BooleanField(),
+    },
+)
+
+
+def trend_json(trend: ZoneTrend, *, staff: bool) -> dict:
+    """A trend for the reader: partners see no count below the suppression threshold (the flag
+    itself needs ESCALATION_MIN_COUNT >= the threshold, so it never reveals one)."""
+    hide = not staff and (0 < trend.recent < SUPPRESS_BELOW or 0 < trend.baseline < SUPPRESS_BELOW)
+    return {
+        "zone": trend.pcode,
+        "kind": trend.kind,
+        "name_en": trend.name_en,
+        "name_ar": trend.name_ar,
+        "as_of": trend.as_of,
+        "recent": None if hide else trend.recent,
+        "baseline": None if hide else trend.baseline,
+        "expected": None if hide else round(trend.expected, 2),
+        "ratio": None if hide else trend.ratio,
+        "p_value": float(f"{trend.p_value:.3g}"),
+        "escalation": trend.escalation,
+        "suppressed": hide,
+    }
+
+
+def _as_of(request) -> datetime.date:
+    return _date("as_of", request.query_params.get("as_of"), damascus_today())
+
+
+@extend_schema(
+    tags=["statistics"],
+    parameters=[
+        OpenApiParameter(
+            "as_of", OpenApiTypes.DATE, description="Last day of the week (default: today)."
+        ),
+        OpenApiParameter("kind", OpenApiTypes.STR, enum=list(ZoneKind.values)),
+        OpenApiParameter("escalation", OpenApiTypes.BOOL, description="Only flagged zones."),
+    ],
+    responses=inline_serializer(
+        "ZoneTrends",
+        fields={
+            "as_of": serializers.DateField(),
+            "recent_days": serializers.IntegerField(),
+            "baseline_days": serializers.IntegerField(),
+            "p_value_below": serializers.FloatField(),
+            "min_count": serializers.IntegerField(),
+            "results": serializers.ListField(child=Trend),
+        },
+    ),
+)
+class ZoneTrendsView(StrictQueryParamsMixin, APIView):
+    """Verified incidents per zone in the 7 days to `as_of` against the 28 days before, with the
+    escalation flag (Poisson tail below the threshold and a minimum count). Every zone of the
+    area fits in one response (a few hundred rows), so the list needs no pages."""
+
+    read_roles = ALL_ROLES
+    allowed_query_params = frozenset({"as_of", "kind", "escalation"})
+
+    def get(self, request):
+        params = request.query_params
+        kind = params.get("kind")
+        if kind is not None and kind not in ZoneKind.values:
+            raise ValidationError({"kind": [_("One of: %s.") % ", ".join(ZoneKind.values)]})
+        only_flagged = params.get("escalation")
+        if only_flagged not in (None, "true", "false"):
+            raise ValidationError({"escalation": [_("Expected true or false.")]})
+        as_of = _as_of(request)
+        staff = sees_exact_locations(request.user)
+        trends = zone_trends(as_of=as_of, kinds=[kind] if kind else None)
+        if only_flagged == "true":
+            trends = [trend for trend in trends if trend.escalation]
+        return Response(
+            {
+                "as_of": as_of,
+                "recent_days": RECENT_DAYS,
+                "baseline_days": BASELINE_DAYS,
+                "p_value_below": settings.ESCALATION_P_VALUE,
+                "min_count": settings.ESCALATION_MIN_COUNT,
+                "results": [trend_json(trend, staff=staff) for trend in trends],
+            }
+        )
+
+
+@extend_schema(
+    tags=["statistics"],
+    parameters=[OpenApiParameter("as_of", OpenApiTypes.DATE)],
+    responses=Trend,
+)
+class ZoneTrendView(StrictQueryParamsMixin, APIView):
+    """One zone's trend (see /api/v1/trends/)."""
+
+    read_roles = ALL_ROLES
+    allowed_query_params = frozenset({"as_of"})
+
+    def get(self, request, pcode: str):
+        zone = get_object_or_404(Zone, pcode=pcode)
+        (trend,) = zone_trends(as_of=_as_of(request), zone_ids=[zone.pk])
+        return Response(trend_json(trend, staff=sees_exact_locations(request.user)))

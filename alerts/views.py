@@ -1,0 +1,61 @@
+"""Alert pages: the list (newest first, by kind) and one alert."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, render
+
+from accounts.roles import role_of, sees_exact_locations
+from alerts.api.views import ALERT_READ_ROLES
+from alerts.models import Alert, AlertKind
+from alerts.payloads import alert_payload
+from incidents.models import ReviewStatus
+
+PAGE_SIZE = 50
+
+
+def _alerts_for(request):
+    if role_of(request.user) not in ALERT_READ_ROLES:
+        raise PermissionDenied
+    alerts = Alert.objects.select_related("incident", "zone", "camp")
+    if not sees_exact_locations(request.user):
+        alerts = alerts.filter(
+            Q(incident__isnull=True)
+            | Q(incident__review_status=ReviewStatus.VERIFIED, incident__deleted_at__isnull=True)
+        )
+    return alerts
+
+
+@login_required
+def alert_index(request):
+    alerts = _alerts_for(request).order_by("-created_at", "-id")
+    kind = request.GET.get("kind", "")
+    if kind in AlertKind.values:
+        alerts = alerts.filter(kind=kind)
+    else:
+        kind = ""
+    page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "alerts/alert_index.html",
+        {
+            "page": page,
+            "kind": kind,
+            "kinds": AlertKind.choices,
+            "extra_query": f"kind={kind}" if kind else "",
+        },
+    )
+
+
+@login_required
+def alert_page(request, uuid):
+    alert = get_object_or_404(_alerts_for(request), uuid=uuid)
+    exact = sees_exact_locations(request.user)
+    return render(
+        request,
+        "alerts/alert_detail.html",
+        {"alert": alert, "payload": alert_payload(alert, exact=exact), "exact": exact},
+    )
