@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from incidents.api.tiles import IncidentTileView
 from monitoring import pages, views
 
 admin.site.site_header = "Ceasefire Monitor: NW Syria"
@@ -24,6 +25,11 @@ urlpatterns = [
     path("", include("briefs.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("monitoring.api")),
+    path(
+        "tiles/incidents/<int:z>/<int:x>/<int:y>.pbf",
+        IncidentTileView.as_view(),
+        name="incident-tile",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
