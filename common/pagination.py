@@ -118,7 +118,16 @@ class KeysetPagination(pagination.BasePagination):
         rows = list(queryset[: self.size + 1])
         self.has_next = len(rows) > self.size
         rows = rows[: self.size]
-        self.next_position = (getattr(rows[-1], field), rows[-1].pk) if self.has_next else None
+        if self.has_next:
+            last = rows[-1]
+            # Model instances, or dicts from .values() (SQL-built pages read ids only).
+            self.next_position = (
+                (last[field], last["id"])
+                if isinstance(last, dict)
+                else (getattr(last, field), last.pk)
+            )
+        else:
+            self.next_position = None
         return rows
 
     def get_next_link(self) -> str | None:

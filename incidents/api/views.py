@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -23,6 +26,7 @@ from accounts.services import audit_request
 from common.pagination import KeysetPagination
 from common.views import GeoJSONMixin, StrictQueryParamsMixin
 from incidents.api.filters import IncidentFilter, parse_when
+from incidents.api.geojson import features_json
 from incidents.api.serializers import (
     EventTypeSerializer,
     IncidentGeoSerializer,
@@ -89,10 +93,28 @@ class IncidentViewSet(
     )
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
+        if self.wants_geojson():
+            return self._list_geojson(queryset)
         page = self.paginate_queryset(queryset)
         self._audit_exact_read(page)
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
+
+    def _list_geojson(self, queryset) -> HttpResponse:
+        """The page's ids from the ORM (keyset pagination), its features from PostgreSQL."""
+        field = self.get_ordering(self.request).lstrip("-")
+        rows = self.paginate_queryset(queryset.values("id", "client_uuid", field))
+        if sees_exact_locations(self.request.user) and role_of(self.request.user) != Role.REPORTER:
+            audit_request(
+                self.request,
+                action=AuditEvent.Action.EXACT_LOCATION_READ,
+                object_type="incident",
+                object_ids=[str(row["client_uuid"]) for row in rows],
+            )
+        features = features_json([row["id"] for row in rows], role_of(self.request.user))
+        next_link = json.dumps(self.paginator.get_next_link())
+        body = f'{{"type":"FeatureCollection","next":{next_link},"features":{features}}}'
+        return HttpResponse(body, content_type="application/geo+json")
 
     @extend_schema(
         responses={
