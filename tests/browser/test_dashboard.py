@@ -72,10 +72,12 @@ def test_the_dashboard_shows_each_layer(signed_in, app_stack):
     # Sub-districts, corridor, route and patrol tracks are SVG paths; camps are circles on
     # their own pane; observation posts are marker icons.
     page.wait_for_function(
-        "document.querySelectorAll('.leaflet-choropleth-pane path').length > 100"
+        "() => document.querySelectorAll('.leaflet-choropleth-pane path').length > 100"
     )
     page.wait_for_selector(".leaflet-corridor-pane path")
-    page.wait_for_function("document.querySelectorAll('.leaflet-lines-pane path').length >= 3")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.leaflet-lines-pane path').length >= 3"
+    )
     page.wait_for_selector(".leaflet-places-pane path.camp-marker")
     page.wait_for_selector(".leaflet-marker-pane .post-icon")
     # The legend names every event type.
@@ -114,7 +116,7 @@ def test_changing_the_date_range_changes_the_incidents_shown(signed_in, app_stac
     page.fill("#filter-to", "2020-06-30")
     page.dispatch_event("#filter-to", "change")
     page.wait_for_function(
-        f"document.querySelector('#incident-count').dataset.count !== '{everything}'"
+        f"() => document.querySelector('#incident-count').dataset.count !== '{everything}'"
     )
     wait_until_ready(page)
     june = shown_count(page)
@@ -128,7 +130,7 @@ def test_changing_the_date_range_changes_the_incidents_shown(signed_in, app_stac
     assert query["from"] == ["2020-06-01"] and query["to"] == ["2020-06-30"]
     # A quick range resets it: the demo data lie years back, so the last 7 days hold none.
     page.click("[data-range='7d']")
-    page.wait_for_function("document.querySelector('#incident-count').dataset.count === '0'")
+    page.wait_for_function("() => document.querySelector('#incident-count').dataset.count === '0'")
 
 
 def test_reloading_the_url_restores_the_view(signed_in, app_stack):
@@ -140,11 +142,13 @@ def test_reloading_the_url_restores_the_view(signed_in, app_stack):
     page.fill("#filter-from", "2021-01-01")
     page.dispatch_event("#filter-from", "change")
     page.locator(".leaflet-control-zoom-in").click()
-    page.wait_for_function("new URLSearchParams(location.search).get('z') === '9'")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('z') === '9'")
     page.locator(
         ".leaflet-control-layers-overlays label", has_text="Camps (by population)"
     ).locator("input").uncheck()
-    page.wait_for_function("(new URLSearchParams(location.search).get('layers') || '') !== ''")
+    page.wait_for_function(
+        "() => (new URLSearchParams(location.search).get('layers') || '') !== ''"
+    )
     wait_until_ready(page)
     count = shown_count(page)
     url = page.url
