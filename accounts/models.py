@@ -44,6 +44,9 @@ class AuditEvent(models.Model):
         REVIEW_DECISION = "review_decision", _("Review decision")
         API_KEY = "api_key", _("API key created or revoked")
         WEBHOOK_DISABLED = "webhook_disabled", _("Webhook switched off after failures")
+        TWO_FACTOR = "two_factor", _("Two-factor sign-in switched on or off")
+        RETENTION = "retention", _("Retention: locations coarsened, photos deleted")
+        IMPORT = "import", _("Data import")
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     action = models.CharField(_("action"), max_length=32, choices=Action.choices, db_index=True)

@@ -3,6 +3,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -10,16 +11,27 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
+from accounts import views as account_views
+from accounts.forms import AdminSignInForm, SignInForm
 from incidents.api.tiles import IncidentTileView
 from monitoring import pages, views
 
 admin.site.site_header = "Ceasefire Monitor: NW Syria"
 admin.site.site_title = "Ceasefire Monitor"
+# The admin's sign-in asks for the authenticator code too (when the user switched it on).
+admin.site.login_form = AdminSignInForm
+admin.site.login_template = "registration/admin_login.html"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "accounts/login/",
+        LoginView.as_view(authentication_form=SignInForm),
+        name="login",
+    ),
+    path("accounts/two-factor/", account_views.two_factor, name="two-factor"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("incidents.urls")),
     path("", include("zones.urls")),

@@ -3,6 +3,7 @@
 Local defaults work on a developer machine with PostgreSQL and Redis on 127.0.0.1 (see README).
 """
 
+import datetime
 from pathlib import Path
 
 import dj_database_url
@@ -35,6 +36,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "leaflet",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "monitoring",
     "accounts",
     "zones",
@@ -44,7 +48,6 @@ INSTALLED_APPS = [
     "stats",
     "alerts",
     "briefs",
-    "imports",
 ]
 
 MIDDLEWARE = [
@@ -55,10 +58,28 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it answers a locked-out sign-in.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT failed attempts for a username, or from
+# an address, sign-in is refused for AXES_COOLOFF_MINUTES (both the site and the admin). Behind a
+# reverse proxy, REMOTE_ADDR must be the client's (gunicorn --forwarded-allow-ips).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(env_str("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Optional two-factor sign-in (django-otp TOTP) for analysts and admins: /accounts/two-factor/.
+OTP_TOTP_ISSUER = "Ceasefire Monitor"
 
 ROOT_URLCONF = "monitoring.urls"
 WSGI_APPLICATION = "monitoring.wsgi.application"
@@ -173,6 +194,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=int(env_str("BRIEF_HOUR", "6")), minute=0),
     },
 }
+
+# Retention (incidents.retention, manage.py apply_retention): precise locations are coarsened to
+# the partners' grid and photos deleted after these many days; beat runs it nightly when
+# RETENTION_SCHEDULE=1 (off by default: deleting data is the operator's decision).
+RETENTION_EXACT_LOCATION_DAYS = int(env_str("RETENTION_EXACT_LOCATION_DAYS", "730"))
+RETENTION_PHOTO_DAYS = int(env_str("RETENTION_PHOTO_DAYS", "365"))
+if env_bool("RETENTION_SCHEDULE", False):
+    CELERY_BEAT_SCHEDULE["retention"] = {
+        "task": "incidents.tasks.apply_retention",
+        "schedule": crontab(hour=3, minute=30),
+    }
 
 # Trends (stats.trends): a zone is escalating when its last 7 days are improbably many for the
 # 28 days before (Poisson tail below ESCALATION_P_VALUE) and at least ESCALATION_MIN_COUNT.
