@@ -1,5 +1,6 @@
 # make run   set everything up (system packages, venv, database, data) and start web, worker and beat
 # make test  the same set-up, then every test
+# make bench the same set-up, then the benchmarks (bench/run.py) in their own database
 SHELL := /bin/bash
 -include .env
 export
@@ -19,6 +20,11 @@ setup-test:
 test: setup-test
 	.venv/bin/python manage.py makemigrations --check --dry-run
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+# A million synthetic incidents in the database ceasefire_bench (generated on first use), then
+# every figure; results in bench/RESULTS.md. BENCH_ARGS="--incidents 100000 --repeats 1" for less.
+bench: setup
+	.venv/bin/python bench/run.py $(BENCH_ARGS)
 
 lint:
 	.venv/bin/ruff check .

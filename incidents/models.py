@@ -557,6 +557,7 @@ class IncidentChange(models.Model):
         EDITED = "edited", _("Classification edited")
         ADMIN_EDITED = "admin_edited", _("Edited in the administration")
         DELETED = "deleted", _("Deleted")
+        IMPORTED = "imported", _("Imported (ACLED)")
 
     incident = models.ForeignKey(
         Incident, verbose_name=_("incident"), on_delete=models.CASCADE, related_name="changes"

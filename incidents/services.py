@@ -23,13 +23,12 @@ from zones.services import zone_area_validate
 # How far ahead of the server clock a report may be dated (phones' clocks drift).
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
-# One statement assigns the zones of every incident (or of the given ids): sub-district by
-# point-in-polygon, district and governorate from the sub-district's parents (the ADM2 layer is the
-# merged ADM3, so the hierarchy is consistent), falling back to their own polygons in border gaps;
-# corridor membership; true distance in metres to the M4 on the spheroid. Only rows whose zones
-# changed are written, so running it twice changes nothing.
-ZONES_ASSIGN_SQL = """
-WITH assigned AS (
+# The zones of points: sub-district by point-in-polygon, district and governorate from the
+# sub-district's parents (the ADM2 layer is the merged ADM3, so the hierarchy is consistent),
+# falling back to their own polygons in border gaps; corridor membership; true distance in metres
+# to the M4 on the spheroid. `{points}` is any relation with `id` and `location` columns (the
+# incidents table here; a bulk import's staged rows), so every writer gets the same zones.
+ZONES_OF_POINTS_SQL = """
     SELECT inc.id,
            sd.id AS subdistrict_id,
            dd.district_id,
@@ -42,7 +41,7 @@ WITH assigned AS (
                SELECT ST_Distance(r.geom::geography, inc.location::geography)
                FROM patrols_route r WHERE r.slug = %(m4_slug)s
            ) AS distance_m
-    FROM incidents_incident inc
+    FROM {points} inc
     LEFT JOIN LATERAL (
         SELECT z.id, z.parent_id FROM zones_zone z
         WHERE z.kind = 'subdistrict' AND ST_Intersects(z.geom, inc.location)
@@ -63,6 +62,12 @@ WITH assigned AS (
              ORDER BY z.id LIMIT 1)
         ) AS governorate_id
     ) gg
+"""
+
+# One statement assigns the zones of every incident (or of the given ids). Only rows whose zones
+# changed are written, so running it twice changes nothing.
+ZONES_ASSIGN_SQL = f"""
+WITH assigned AS ({ZONES_OF_POINTS_SQL.replace("{points}", "incidents_incident").rstrip()}
     WHERE %(ids)s::bigint[] IS NULL OR inc.id = ANY(%(ids)s::bigint[])
 )
 UPDATE incidents_incident i
@@ -79,7 +84,7 @@ WHERE i.id = a.id
        OR i.governorate_id IS DISTINCT FROM a.governorate_id
        OR i.in_corridor IS DISTINCT FROM a.in_corridor
        OR i.distance_to_m4_m IS DISTINCT FROM a.distance_m)
-"""
+"""  # noqa: S608 (built from the constant above)
 
 
 def incident_zones_assign(*, ids: list[int] | None = None) -> int:

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "stats",
     "alerts",
     "briefs",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -187,6 +188,11 @@ CELERY_BEAT_SCHEDULE = {
     "dispatch-alert-deliveries": {
         "task": "alerts.tasks.dispatch_deliveries",
         "schedule": float(env_str("ALERT_DISPATCH_SECONDS", "30")),
+    },
+    # Import jobs whose task was lost (a broker outage when the file was uploaded).
+    "run-waiting-imports": {
+        "task": "imports.tasks.run_waiting_import_jobs",
+        "schedule": float(env_str("IMPORT_SWEEP_SECONDS", "300")),
     },
     # The day before, in Damascus time, shortly after the night's late reports are in.
     "daily-brief": {
