@@ -80,19 +80,32 @@ def _lock(cursor) -> None:
 
 
 def stats_recompute_pending() -> int:
-    """Recompute every (zone, day) waiting in the outbox. Returns the rows written."""
+    """Recompute every (zone, day) waiting in the outbox. Returns the rows written.
+
+    A drain touches a few hundred buckets, but the planner cannot know how many (the outbox's
+    statistics lag, more so where autovacuum is off): left alone it may JIT-compile the statement
+    (0.4 s for a 0.1 s query) or merge-join the whole statistics table. Index lookups per bucket
+    are right for any realistic drain, so the statement runs with those choices set.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
+        cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute(RECOMPUTE_CLAIMED_SQL)
         return cursor.rowcount
 
 
 def stats_rebuild() -> int:
-    """Recompute everything: empty the table and the outbox, then one GROUP BY."""
+    """Recompute everything: empty the table and the outbox, then one GROUP BY.
+
+    TRUNCATE rather than DELETE: a rebuild replaces every row, and TRUNCATE leaves no dead rows
+    behind. It locks the table against readers until the rebuild commits (seconds at a million
+    incidents), which suits an operation run by hand or after an import.
+    """
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
         cursor.execute("DELETE FROM stats_statsoutbox")
-        cursor.execute("DELETE FROM stats_zonedaystat")
+        cursor.execute("TRUNCATE stats_zonedaystat")
         cursor.execute(REBUILD_SQL)
         return cursor.rowcount
 
