@@ -29,6 +29,7 @@ bench: setup
 lint:
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/bandit -r . -x ./.venv,./tests,./bench,./reliability -ll -q
 
 format:
 	.venv/bin/ruff check --fix .

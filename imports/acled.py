@@ -198,7 +198,7 @@ def drop_hxl_row_sql(header: Header) -> str:
     # Identifiers here are ours (c1, c2, ...), never the file's column names.
     return (
         "DELETE FROM acled_staging s "  # noqa: S608
-        f"WHERE s.row_no = 1 AND left(btrim({event_id}), 1) = '#'"
+        f"WHERE s.row_no = 1 AND left(btrim({event_id}), 1) = '#'"  # nosec B608
     )
 
 
@@ -468,7 +468,7 @@ SELECT b.row_no,
              WHERE btrim(part) <> '' ORDER BY n)::varchar({SOURCE_MAX_LENGTH})[] AS sources,
        position('synthetic demo data' IN b.tags_text) > 0 AS is_synthetic
 FROM parsed b
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 
 
 def parse_params(*, today, time_zone: str) -> dict:
@@ -517,7 +517,7 @@ REJECTIONS_SQL = f"""
 SELECT row_no + 1, left(coalesce(event_id, ''), 100), reason,
        left(coalesce({REJECTION_VALUE_SQL}, ''), 200)
 FROM acled_rows WHERE reason IS NOT NULL ORDER BY row_no LIMIT %(limit)s
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 
 REJECTIONS_STORE_SQL = f"""
 INSERT INTO imports_importrejection (job_id, row_number, event_id, reason, value)
@@ -529,7 +529,7 @@ COPY (SELECT row_no + 1 AS row, event_id AS event_id_cnty, reason,
              {REJECTION_VALUE_SQL} AS value
       FROM acled_rows WHERE reason IS NOT NULL ORDER BY row_no)
 TO STDOUT WITH (FORMAT csv, HEADER true)
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608
 
 _BEFORE = snapshot_sql(
     "cur",
@@ -595,4 +595,4 @@ history AS (
     FROM upserted u JOIN batch b ON b.event_id = u.external_id
 )
 SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted
-"""  # noqa: S608
+"""  # noqa: S608  # nosec B608

@@ -84,7 +84,7 @@ WHERE i.id = a.id
        OR i.governorate_id IS DISTINCT FROM a.governorate_id
        OR i.in_corridor IS DISTINCT FROM a.in_corridor
        OR i.distance_to_m4_m IS DISTINCT FROM a.distance_m)
-"""  # noqa: S608 (built from the constant above)
+"""  # noqa: S608 (built from the constant above)  # nosec B608
 
 
 def incident_zones_assign(*, ids: list[int] | None = None) -> int:

@@ -772,7 +772,7 @@ def _draw_tables_create(*, seed: int, end_day: datetime.date) -> _DrawTables:
             ("bench_subtypes", type_rows),
         ):
             cursor.execute(
-                f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s)",  # noqa: S608 (constant names)
+                f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s)",  # noqa: S608 (constant names)  # nosec B608
                 [json.dumps(data, ensure_ascii=False)],
             )
             cursor.execute(f"ANALYZE {table}")

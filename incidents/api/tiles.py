@@ -141,7 +141,7 @@ class IncidentTileView(_MapAggregateView):
                     WHERE mvt_geom IS NOT NULL
                     LIMIT {MAX_FEATURES}
                 ) t
-                """,  # noqa: S608  (the inner SQL is the ORM's, its values are parameters)
+                """,  # noqa: S608  (the inner SQL is the ORM's, its values are parameters)  # nosec B608
                 [LAYER, *params],
             )
             tile, features = cursor.fetchone()
