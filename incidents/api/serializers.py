@@ -152,6 +152,32 @@ class GeoJSONPointField(serializers.JSONField):
             raise serializers.ValidationError(exc.messages) from None
 
 
+# Fields of an incident that only the server writes (review, identity, times, zones).
+SERVER_FIELDS = frozenset(
+    {
+        "id",
+        "review_status",
+        "reporter",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "verified_at",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "duplicate_of",
+        "governorate",
+        "district",
+        "subdistrict",
+        "in_corridor",
+        "distance_to_m4_m",
+        "is_synthetic",
+        "external_id",
+        "event_type",
+    }
+)
+
+
 class IncidentSubmitSerializer(serializers.Serializer):
     """What a reporter sends. Review status, reporter and server times are not accepted."""
 
@@ -196,6 +222,24 @@ class IncidentSubmitSerializer(serializers.Serializer):
     sources = serializers.ListField(
         child=serializers.CharField(max_length=500), max_length=20, required=False, default=list
     )
+
+    def to_internal_value(self, data):
+        """Refuse fields the submission does not take, naming each: a client that believes it
+        set the review status, the reporter or a server time must learn that it did not."""
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            _("This field is set by the server.")
+                            if name in SERVER_FIELDS
+                            else _("Unknown field.")
+                        ]
+                        for name in unknown
+                    }
+                )
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         for name, value in attrs.items():
