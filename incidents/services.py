@@ -205,8 +205,10 @@ def incident_submit(
         **data,
     )
     # Constraints are the database's last guard; incident_validate checks the same rules first.
+    # Related rows arrive as objects the caller read (taxonomy by code, the signed-in reporter):
+    # checking that they exist would cost a query each for nothing.
     incident.full_clean(
-        exclude=["client_uuid", "submission_digest"],
+        exclude=["client_uuid", "submission_digest", "event_type", "sub_event_type", "reporter"],
         validate_unique=False,
         validate_constraints=False,
     )
