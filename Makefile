@@ -5,7 +5,7 @@ SHELL := /bin/bash
 -include .env
 export
 
-.PHONY: run test setup setup-test lint format bench superuser
+.PHONY: run test setup setup-test lint format bench reliability superuser
 
 run: setup
 	@echo "Ceasefire Monitor at http://127.0.0.1:8000/  (admin: /admin/, create a user with 'make superuser')"
@@ -22,8 +22,16 @@ test: setup-test
 	.venv/bin/pytest $(PYTEST_ARGS)
 
 # A million synthetic incidents in the database ceasefire_bench (generated on first use), then
-# every figure; results in bench/RESULTS.md. BENCH_ARGS="--incidents 100000 --repeats 1" for less.
+# every figure; results in bench/RESULTS.md. BENCH_ARGS="--incidents 100000 --repeats 1" for less,
+# BENCH_ARGS="--only geojson" for one figure. wrk (Debian's package) is the submission figure's
+# load tool; without it the figure uses a Python thread pool.
 bench: setup
+	@command -v wrk >/dev/null || { \
+	  echo "==> Installing wrk (load tool of bench/submit_bench.py)"; \
+	  if [[ $$EUID -eq 0 ]]; then as_root=; else as_root=sudo; fi; \
+	  $$as_root apt-get update -q && \
+	  $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends wrk; \
+	} || echo "wrk could not be installed: the submission figure uses a Python thread pool"
 	.venv/bin/python bench/run.py $(BENCH_ARGS)
 
 lint:
@@ -37,3 +45,10 @@ format:
 
 superuser:
 	.venv/bin/python manage.py createsuperuser
+
+# Load, races, Redis / worker / PostgreSQL failures, bad input and access against the whole stack,
+# in its own database (ceasefire_reliability); results in reliability/RESULTS.md. It restarts the
+# PostgreSQL server of DATABASE_URL: RELIABILITY_ARGS="--quick" (or "--skip postgres_restart")
+# leaves it alone.
+reliability: setup
+	.venv/bin/python -m reliability.run $(RELIABILITY_ARGS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 from collections import OrderedDict
 
@@ -153,8 +154,13 @@ class KeysetPagination(pagination.BasePagination):
             ordering = token["o"]
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
             raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
-        if value is None:
+        if value is None or value.tzinfo is None:
             raise ValidationError({"cursor": [_("Invalid cursor.")]})
+        # Any offset Python accepts, as UTC: PostgreSQL refuses offsets beyond 15:59.
+        try:
+            value = value.astimezone(datetime.UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
         if ordering != self.ordering:
             raise ValidationError(
                 {"cursor": [_("This cursor belongs to another ordering; start again without it.")]}

@@ -28,6 +28,15 @@ class StrictQueryParamsMixin:
         unknown = sorted(set(request.query_params) - self.get_allowed_query_params())
         if unknown:
             raise ValidationError({name: [_("Unknown query parameter.")] for name in unknown})
+        # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the driver.
+        with_nul = sorted(
+            {name for name, values in request.query_params.lists() for v in values if "\x00" in v}
+            | {name for name, value in kwargs.items() if isinstance(value, str) and "\x00" in value}
+        )
+        if with_nul:
+            raise ValidationError(
+                {name: [_("NUL characters are not allowed.")] for name in with_nul}
+            )
 
 
 class GeoJSONMixin:

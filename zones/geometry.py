@@ -40,7 +40,10 @@ def parse_geojson_geometry(value: Any, *, allowed: set[str] | None = None) -> GE
         raise ValidationError(_("Geometry has no coordinates."), code="empty")
     _check_numbers(coordinates)
     try:
-        shape = shapely.geometry.shape({"type": geom_type, "coordinates": coordinates})
+        # RFC 7946 allows an altitude; the monitor's geometry is 2D (GPS apps send one anyway).
+        shape = shapely.force_2d(
+            shapely.geometry.shape({"type": geom_type, "coordinates": coordinates})
+        )
     except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.GEOSException):
         raise ValidationError(_("Geometry coordinates are malformed."), code="invalid") from None
     return geos_from_shapely(shape)

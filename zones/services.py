@@ -15,13 +15,15 @@ zones_changed = Signal()
 
 
 def zone_area_validate(geom: GEOSGeometry, *, field: str = "location") -> None:
-    """Refuse geometry that lies outside the four governorates the monitor covers."""
+    """Refuse geometry that lies outside the four governorates the monitor covers (their
+    polygons, or their sub-districts')."""
     if geom.srid not in (None, 4326):
         raise ValidationError({field: _("Geometry must be in WGS84 (EPSG:4326).")})
     # A line may cross a governorate border: accept it when the governorates together cover it.
-    if not Zone.objects.governorates().filter(geom__covers=geom).exists() and (
-        geom.geom_type == "Point" or not _covered_by_union(geom)
-    ):
+    # The layers are separate datasets: a few places lie a metre outside their governorate's
+    # polygon but inside their sub-district's, so either layer covering the place will do.
+    inside = Zone.objects.filter(kind__in=["governorate", "subdistrict"], geom__covers=geom)
+    if not inside.exists() and (geom.geom_type == "Point" or not _covered_by_union(geom)):
         raise ValidationError(
             {
                 field: _(

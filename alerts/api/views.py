@@ -3,6 +3,8 @@ incident is still verified."""
 
 from __future__ import annotations
 
+import datetime
+
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -116,7 +118,12 @@ class AlertViewSet(
                 since = None
             if since is None:
                 raise ValidationError({"since": [_("Expected an ISO 8601 date and time.")]})
-            if timezone.is_naive(since):
-                since = timezone.make_aware(since)
+            # Any offset Python accepts, as UTC: PostgreSQL refuses offsets beyond 15:59.
+            try:
+                if timezone.is_naive(since):
+                    since = timezone.make_aware(since)
+                since = since.astimezone(datetime.UTC)
+            except (OverflowError, ValueError):
+                raise ValidationError({"since": [_("This time is out of range.")]}) from None
             alerts = alerts.filter(created_at__gte=since)
         return alerts

@@ -190,8 +190,14 @@ def trend_json(trend: ZoneTrend, *, staff: bool) -> dict:
     }
 
 
+EARLIEST_AS_OF = datetime.date(1900, 1, 1)
+
+
 def _as_of(request) -> datetime.date:
-    return _date("as_of", request.query_params.get("as_of"), damascus_today())
+    as_of = _date("as_of", request.query_params.get("as_of"), damascus_today())
+    if as_of < EARLIEST_AS_OF:
+        raise ValidationError({"as_of": [_("Must be 1900-01-01 or later.")]})
+    return as_of
 
 
 @extend_schema(
