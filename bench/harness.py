@@ -6,7 +6,9 @@ BENCH_DATABASE_URL, or is DATABASE_URL's server with the database `ceasefire_ben
 
 from __future__ import annotations
 
+import argparse
 import datetime
+import inspect
 import io
 import os
 import platform
@@ -23,6 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BENCH_DATABASE = "ceasefire_bench"
 DEFAULT_DATABASE_URL = "postgis://postgres@127.0.0.1:5432/ceasefire_monitor"
+BENCH_REDIS_DB = 14  # the app uses 0 and the tests 15 by default
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_INCIDENTS = 1_000_000
 DEFAULT_PATROLS = 10_000
 
@@ -43,6 +47,33 @@ def bench_database_url() -> str:
     return urlunsplit(parts._replace(path="/" + BENCH_DATABASE))
 
 
+def bench_redis_url() -> str:
+    """BENCH_REDIS_URL, or REDIS_URL (or its default) with the database number BENCH_REDIS_DB:
+    the Celery messages the benchmark's writes send (which no worker reads here) and the web
+    server's throttle counters stay out of the app's Redis database."""
+    explicit = os.environ.get("BENCH_REDIS_URL")
+    if explicit:
+        return explicit
+    parts = urlsplit(os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL)
+    return urlunsplit(parts._replace(path=f"/{BENCH_REDIS_DB}"))
+
+
+def bench_redis_clear(url: str | None = None) -> int:
+    """Remove what the benchmark's writes left in its Redis database: the Celery messages no
+    worker reads here (and kombu's bindings) and the throttle's counters. Returns the keys."""
+    import redis
+
+    client = redis.Redis.from_url(url or bench_redis_url(), socket_timeout=2)
+    keys = [
+        key
+        for pattern in ("celery", "_kombu.*", "unacked*", "throttle:*")
+        for key in client.scan_iter(match=pattern, count=1000)
+    ]
+    if keys:
+        client.delete(*keys)
+    return len(keys)
+
+
 _configured: str | None = None
 
 
@@ -61,6 +92,7 @@ def django_setup() -> str:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = url
+    os.environ["REDIS_URL"] = bench_redis_url()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monitoring.settings.local")
     os.environ.setdefault("DEBUG", "0")  # DEBUG would keep every query in memory
     os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "0")  # full rebuilds run for seconds
@@ -181,8 +213,49 @@ def jit(mode: str) -> Iterator[None]:
             cursor.execute("RESET jit")
 
 
+def load_note(before: float) -> str:
+    """The machine's load while a figure ran (other jobs share its cores): the noise to expect."""
+    return (
+        f"Load average (1 min) when the figure started {before:.2f}, when it ended "
+        f"{os.getloadavg()[0]:.2f}, on {os.cpu_count()} cores shared with other jobs."
+    )
+
+
+@contextmanager
+def database_setting(name: str, value: str | None) -> Iterator[None]:
+    """Every new session of the benchmark database with `name` = `value` (ALTER DATABASE ... SET),
+    for a web server started inside: its sessions are its own, a SET from here cannot reach them.
+    Reset on the way out, and on the way in (a run cut short leaves nothing behind). None: the
+    server's setting."""
+    from django.db import connection
+
+    assert name.replace("_", "").isalpha()  # a setting's name, formatted into the statement
+    database = connection.ops.quote_name(connection.settings_dict["NAME"])
+    with connection.cursor() as cursor:
+        cursor.execute(f"ALTER DATABASE {database} RESET {name}")
+        if value is not None:
+            cursor.execute(f"ALTER DATABASE {database} SET {name} = %s", [value])
+    try:
+        yield
+    finally:
+        connection_renew()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER DATABASE {database} RESET {name}")
+
+
 def median(values: Sequence[float]) -> float:
     return statistics.median(values)
+
+
+def percentile(values: Sequence[float], percent: float) -> float:
+    """The `percent`th percentile, interpolated between the closest ranks (as numpy's default)."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = (len(ordered) - 1) * percent / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def seconds(value: float) -> str:
@@ -260,9 +333,11 @@ def machine_lines() -> list[str]:
         (database, version, postgis, geos, shared_buffers, work_mem, jit, parallel, sync, auto) = (
             cursor.fetchone()
         )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     return [
         f"Date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
-        f"CPU: {cpu}, {os.cpu_count()} cores; RAM {ram}",
+        f"CPU: {cpu}, {os.cpu_count()} cores; RAM {ram}; load average when written {load} "
+        "(the machine is shared with other jobs)",
         f"PostgreSQL: {version.split(' on ')[0]}; PostGIS {postgis} (GEOS {geos})",
         f"Server settings: shared_buffers {shared_buffers}, work_mem {work_mem}, jit {jit}, "
         f"max_parallel_workers_per_gather {parallel}, synchronous_commit {sync}, "
@@ -271,12 +346,124 @@ def machine_lines() -> list[str]:
     ]
 
 
+ATTEMPTS = 3
+
+
+def figure_run(module, *, data: DataState, options: dict) -> list[Figure]:
+    """Run a figure; again (up to ATTEMPTS times) when PostgreSQL restarted meanwhile, whether
+    the figure failed on it or not: its sessions were cut and its caches emptied, so the numbers
+    are not comparable. (The machine is shared; other people's tests restart the server.)"""
+    wanted = inspect.signature(module.run).parameters
+    arguments = {k: v for k, v in options.items() if k in wanted}
+    for attempt in range(1, ATTEMPTS + 1):
+        started = database_started_at()
+        try:
+            figures = module.run(data=data, **arguments)
+        except Exception as exc:
+            if attempt == ATTEMPTS or database_started_at() == started:
+                raise
+            say(f"{module.NAME}: PostgreSQL restarted during the figure ({type(exc).__name__})")
+        else:
+            if database_started_at() == started:
+                return figures
+            say(f"{module.NAME}: PostgreSQL restarted during the figure")
+            if attempt == ATTEMPTS:
+                for figure in figures:
+                    figure.notes.append("PostgreSQL restarted during this figure: noisy.")
+                return figures
+        say(f"{module.NAME}: running it again (attempt {attempt + 1} of {ATTEMPTS})")
+    raise AssertionError("unreachable")
+
+
+def connection_renew() -> None:
+    """Close Django's connection when it is dead (PostgreSQL restarted), outside a transaction:
+    the next query opens a new one."""
+    from django.db import connection
+
+    live = connection.connection is not None and not connection.in_atomic_block
+    if live and not connection.is_usable():
+        connection.close()
+
+
+def database_started_at(wait: float = 180) -> datetime.datetime:
+    """When PostgreSQL started (pg_postmaster_start_time); waits while it is restarting."""
+    from django.db import OperationalError, connection
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            connection_renew()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_postmaster_start_time()")
+                return cursor.fetchone()[0]
+        except OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            connection.close()
+            time.sleep(2)
+
+
+def figure_main(module, argv: list[str] | None = None) -> None:
+    """`python bench/<figure>.py`: prepare the database, run one figure, print and write it."""
+    parser = argparse.ArgumentParser(description=(module.__doc__ or "").splitlines()[0])
+    module.add_arguments(parser)
+    args = parser.parse_args(argv)
+    django_setup()
+    say(f"Preparing the benchmark database ({database_prepare():.1f} s)")
+    data = data_ensure(
+        incidents=args.incidents, patrols=getattr(args, "patrols", 0), seed=args.seed
+    )
+    figures = figure_run(module, data=data, options=vars(args))
+    for figure in figures:
+        print()
+        print(figure.text())
+    results_write(
+        module.RESULTS_FILE,
+        heading=f"Benchmark: {getattr(module, 'TITLE', module.NAME)}",
+        figures=figures,
+        intro=data_lines(data, args.seed),
+    )
+    say(f"\nWritten to {module.RESULTS_FILE.relative_to(ROOT)}")
+
+
+def data_lines(data: DataState, seed: int) -> list[str]:
+    lines = [
+        f"Data: {data.incidents:,} incidents and {data.patrols:,} patrols, synthetic "
+        f"(manage.py generate_bench_data, seed {seed})"
+    ]
+    if data.generated_incidents or data.generated_patrols:
+        lines.append(
+            f"Generated in this run: {data.generated_incidents:,} incidents and "
+            f"{data.generated_patrols:,} patrols in {data.generation_seconds:.0f} s "
+            "(zones, VACUUM ANALYZE and a statistics rebuild included)"
+        )
+    return lines
+
+
 def results_write(
-    path: Path, *, heading: str, figures: Sequence[Figure], intro: Sequence[str] = ()
+    path: Path, *, heading: str, figures: Sequence[Figure | str], intro: Sequence[str] = ()
 ) -> None:
+    """The heading, the machine, the intro's lines, then each figure (or Markdown text)."""
     out = [f"# {heading}", ""]
     out += [f"- {line}" for line in machine_lines()]
     out += [f"- {line}" for line in intro]
     for figure in figures:
-        out += ["", figure.markdown()]
+        out += ["", figure if isinstance(figure, str) else figure.markdown()]
     path.write_text("\n".join(out) + "\n")
+
+
+def results_earlier(path: Path) -> str | None:
+    """A figure file's figures, as Markdown, with the date and machine it was measured on (for
+    bench/RESULTS.md when a run measures only some figures); None when there is none."""
+    if not path.exists():
+        return None
+    head, found, body = path.read_text().partition("\n### ")
+    if not found:
+        return None
+    facts = [line[2:] for line in head.splitlines() if line.startswith("- ")]
+    measured = next((f for f in facts if f.startswith("Date:")), "Date: unknown")
+    return (
+        f"_Not measured in this run: from {path.relative_to(ROOT)} ({measured}; the machine "
+        "and data as there)._\n\n"
+        f"### {body.rstrip()}"
+    )

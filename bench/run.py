@@ -1,6 +1,6 @@
 """Run every benchmark figure against the benchmark database and write bench/RESULTS.md.
 
-    .venv/bin/python bench/run.py [--incidents 1000000] [--repeats 3] [--only stats]
+    .venv/bin/python bench/run.py [--incidents 1000000] [--repeats 3] [--only stats] [--help]
 
 `make bench` runs this after the set-up. A figure is a module in bench/ with `NAME`,
 `RESULTS_FILE`, `add_arguments(parser)` and `run(data=..., **options) -> list[Figure]`; add it
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import sys
 from pathlib import Path
 
@@ -20,7 +19,13 @@ if __package__ in (None, ""):  # run as bench/run.py
 
 from bench import harness
 
-FIGURES = ["bench.stats_bench"]
+FIGURES = [
+    "bench.geojson_bench",
+    "bench.tiles_bench",
+    "bench.stats_bench",
+    "bench.import_bench",
+    "bench.submit_bench",
+]
 RESULTS_FILE = harness.BENCH_DIR / "RESULTS.md"
 
 
@@ -31,7 +36,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__.splitlines()[0], conflict_handler="resolve"
     )
-    parser.add_argument("--only", action="append", help="run only this figure (repeatable)")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[m.NAME for m in modules],
+        help="run only this figure (repeatable)",
+    )
     for module in modules:
         module.add_arguments(parser)
     args = parser.parse_args(argv)
@@ -41,22 +51,29 @@ def main(argv: list[str] | None = None) -> None:
     data = harness.data_ensure(
         incidents=args.incidents, patrols=getattr(args, "patrols", 0), seed=args.seed
     )
-    everything = []
+    fresh: dict[str, list[harness.Figure]] = {}
     for module in chosen:
-        wanted = inspect.signature(module.run).parameters
-        options = {k: v for k, v in vars(args).items() if k in wanted}
-        figures = module.run(data=data, **options)
+        figures = harness.figure_run(module, data=data, options=vars(args))
         for figure in figures:
             print()
             print(figure.text())
-        intro = module.data_lines(data, args.seed) if hasattr(module, "data_lines") else []
+        lines = getattr(module, "data_lines", harness.data_lines)
         harness.results_write(
             module.RESULTS_FILE,
             heading=f"Benchmark: {getattr(module, 'TITLE', module.NAME)}",
             figures=figures,
-            intro=intro,
+            intro=lines(data, args.seed),
         )
-        everything += figures
+        fresh[module.NAME] = figures
+    # Every figure, in FIGURES order: this run's, and the last measured of the others (with
+    # their date), so that `--only` never drops a figure from the summary.
+    everything: list[harness.Figure | str] = []
+    for module in modules:
+        if module.NAME in fresh:
+            everything += fresh[module.NAME]
+        else:
+            earlier = harness.results_earlier(module.RESULTS_FILE)
+            everything.append(earlier or f"_{module.NAME}: not measured yet._")
     harness.results_write(
         RESULTS_FILE,
         heading="Benchmarks",
@@ -69,6 +86,9 @@ def main(argv: list[str] | None = None) -> None:
                 if data.generated_incidents or data.generated_patrols
                 else []
             ),
+            "Measured in this run: "
+            + ", ".join(fresh)
+            + ("; the others as last measured (dated)" if len(fresh) < len(modules) else ""),
         ],
     )
     harness.say(f"\nWritten to {RESULTS_FILE.relative_to(harness.ROOT)}")

@@ -11,12 +11,11 @@ from django.utils import timezone
 
 from bench import stats_bench
 from incidents.models import Incident, ReviewStatus
-from monitoring.benchdata import bench_data_generate, bench_incident_count, bench_patrol_count
+from monitoring.benchdata import bench_incident_count, bench_patrol_count
 from patrols.models import Patrol, PatrolEvent
+from tests.bench.conftest import SMALL
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
-
-SMALL = 10_000
 
 # Incidents whose stored zones are not those their point lies in (sub-district, its district and
 # governorate, corridor membership), or that have none.
@@ -32,11 +31,6 @@ WHERE i.subdistrict_id IS NULL OR i.district_id IS NULL OR i.governorate_id IS N
        WHERE c.kind = 'security_corridor' AND ST_Intersects(c.geom, i.location))
    OR i.distance_to_m4_m IS NULL
 """
-
-
-@pytest.fixture
-def generated():
-    return bench_data_generate(incidents=SMALL, patrols=300, seed=5, batch_rows=4_000)
 
 
 def fingerprint() -> list[tuple]:
