@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "bench"
 BENCH_DATABASE = "ceasefire_bench"
 DEFAULT_DATABASE_URL = "postgis://postgres@127.0.0.1:5432/ceasefire_monitor"
-BENCH_REDIS_DB = 14  # the app uses 0 and the tests 15 by default
+BENCH_REDIS_DB = 10  # the app uses 0 and the tests 15 by default; BENCH_REDIS_URL to choose
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_INCIDENTS = 1_000_000
 DEFAULT_PATROLS = 10_000
@@ -64,6 +64,11 @@ def bench_redis_clear(url: str | None = None) -> int:
     import redis
 
     client = redis.Redis.from_url(url or bench_redis_url(), socket_timeout=2)
+    db = client.connection_pool.connection_kwargs.get("db", 0)
+    me = client.client_id()
+    if any(int(c.get("db", -1)) == db and int(c["id"]) != me for c in client.client_list()):
+        say(f"Redis database {db} is in use by another client: left as it is")
+        return 0
     keys = [
         key
         for pattern in ("celery", "_kombu.*", "unacked*", "throttle:*")
