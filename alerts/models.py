@@ -26,6 +26,23 @@ class AlertKind(models.TextChoices):
     PATROL_CUT_SHORT = "patrol_cut_short", _("Patrol cut short")
 
 
+class AlertQuerySet(models.QuerySet):
+    def visible_to(self, user) -> AlertQuerySet:
+        """Staff see every alert; partners only those whose incident (if any) is still verified
+        and not deleted."""
+        from accounts.roles import sees_exact_locations
+        from incidents.models import ReviewStatus
+
+        if sees_exact_locations(user):
+            return self
+        return self.filter(
+            models.Q(incident__isnull=True)
+            | models.Q(
+                incident__review_status=ReviewStatus.VERIFIED, incident__deleted_at__isnull=True
+            )
+        )
+
+
 class Alert(models.Model):
     uuid = models.UUIDField(_("id"), unique=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=32, choices=AlertKind.choices, db_index=True)
@@ -66,6 +83,8 @@ class Alert(models.Model):
     )
     # The rule's numbers: distance and population, the week's count and its baseline, ...
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("alert")

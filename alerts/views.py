@@ -5,14 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 
 from accounts.roles import role_of, sees_exact_locations
 from alerts.api.views import ALERT_READ_ROLES
 from alerts.models import Alert, AlertKind
 from alerts.payloads import alert_payload
-from incidents.models import ReviewStatus
 
 PAGE_SIZE = 50
 
@@ -20,13 +18,7 @@ PAGE_SIZE = 50
 def _alerts_for(request):
     if role_of(request.user) not in ALERT_READ_ROLES:
         raise PermissionDenied
-    alerts = Alert.objects.select_related("incident", "zone", "camp")
-    if not sees_exact_locations(request.user):
-        alerts = alerts.filter(
-            Q(incident__isnull=True)
-            | Q(incident__review_status=ReviewStatus.VERIFIED, incident__deleted_at__isnull=True)
-        )
-    return alerts
+    return Alert.objects.visible_to(request.user).select_related("incident", "zone", "camp")
 
 
 @login_required

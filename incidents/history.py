@@ -18,9 +18,8 @@ from django.utils.translation import gettext as _
 
 from incidents.models import Incident, IncidentChange
 
-# Every field a person decides: what a reporter submits, what an analyst or admin edits or
-# decides. Derived columns (zones, search text, coarse location) and timestamps are not history.
-TRACKED_FIELDS = (
+# Fields a reporter may set. Review fields, reporter and times are the server's.
+SUBMITTED_FIELDS = (
     "occurred_at",
     "time_precision",
     "location",
@@ -43,6 +42,12 @@ TRACKED_FIELDS = (
     "injured_combatants",
     "description",
     "sources",
+)
+
+# Every field a person decides: what a reporter submits, what an analyst or admin edits or
+# decides. Derived columns (zones, search text, coarse location) and timestamps are not history.
+TRACKED_FIELDS = (
+    *SUBMITTED_FIELDS,
     "review_status",
     "duplicate_of",
     "review_note",

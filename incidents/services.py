@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from incidents.history import incident_change_record, incident_snapshot
+from incidents.history import SUBMITTED_FIELDS, incident_change_record, incident_snapshot
 from incidents.models import EventType, Incident, IncidentChange, ReviewStatus, SubEventType
 from patrols.models import M4_HIGHWAY
 from zones.services import zone_area_validate
@@ -109,33 +109,6 @@ class SubmissionConflict(Exception):
 class SubmitResult:
     incident: Incident
     created: bool
-
-
-# Fields a reporter may set. Review fields, reporter and times are the server's.
-SUBMITTED_FIELDS = (
-    "occurred_at",
-    "time_precision",
-    "location",
-    "location_precision",
-    "place_name",
-    "locality",
-    "event_type",
-    "sub_event_type",
-    "weapon",
-    "observation_method",
-    "explosions_count",
-    "direction",
-    "distance_estimate_m",
-    "perpetrator_side",
-    "target",
-    "target_description",
-    "killed_civilians",
-    "killed_combatants",
-    "injured_civilians",
-    "injured_combatants",
-    "description",
-    "sources",
-)
 
 
 def incident_validate(incident: Incident) -> None:

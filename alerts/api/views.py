@@ -20,7 +20,6 @@ from alerts.models import Alert, AlertKind
 from alerts.payloads import alert_payload
 from common.pagination import KeysetPagination
 from common.views import StrictQueryParamsMixin
-from incidents.models import ReviewStatus
 
 ALERT_READ_ROLES = STAFF_ROLES | {Role.PARTNER}
 
@@ -88,15 +87,7 @@ class AlertViewSet(
         }
 
     def get_queryset(self):
-        alerts = Alert.objects.select_related("incident")
-        if not sees_exact_locations(self.request.user):
-            alerts = alerts.filter(
-                Q(incident__isnull=True)
-                | Q(
-                    incident__review_status=ReviewStatus.VERIFIED,
-                    incident__deleted_at__isnull=True,
-                )
-            )
+        alerts = Alert.objects.visible_to(self.request.user).select_related("incident")
         if self.action != "list":
             return alerts
         params = self.request.query_params
