@@ -78,6 +78,8 @@ AXES_FAILURE_LIMIT = int(env_str("AXES_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(env_str("AXES_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
+# A success clears only the signed-in username's own failures (accounts/lockout.py says why).
+AXES_HANDLER = "accounts.lockout.OwnFailuresResetHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Optional two-factor sign-in (django-otp TOTP) for analysts and admins: /accounts/two-factor/.
 OTP_TOTP_ISSUER = "Ceasefire Monitor"

@@ -58,3 +58,36 @@ def test_the_locked_page_is_translated(users, settings):
     response = _sign_in(client, "analyst", "wrong")
     assert response.status_code == 429
     assert 'dir="rtl"' in response.content.decode()
+
+
+def test_signing_in_as_yourself_does_not_clear_the_failures_against_another_account(
+    users, settings
+):
+    """The attack: four wrong passwords for the victim, one good sign-in as yourself, repeat."""
+    settings.AXES_FAILURE_LIMIT = 5
+    attacker = Client(REMOTE_ADDR="10.20.30.40")
+    answers = []
+    for _ in range(3):
+        for _ in range(4):
+            answers.append(_sign_in(attacker, "analyst", "guess").status_code)
+        attacker.post("/accounts/logout/")
+        _sign_in(attacker, "partner", "pw-partner")
+        attacker.post("/accounts/logout/")
+    # The fifth guess at the victim's password is refused, and every one after it.
+    assert answers[:4] == [200, 200, 200, 200]
+    assert set(answers[4:]) == {429}
+    # The victim's own right password is refused too while the lock lasts, from anywhere.
+    assert _sign_in(Client(REMOTE_ADDR="10.9.9.9"), "analyst", "pw-analyst").status_code == 429
+
+
+def test_a_success_clears_only_the_signed_in_usernames_failures(users, settings):
+    settings.AXES_FAILURE_LIMIT = 5
+    from axes.models import AccessAttempt
+
+    client = Client(REMOTE_ADDR="10.20.30.41")
+    for _ in range(2):
+        _sign_in(client, "analyst", "guess")
+        _sign_in(client, "partner", "wrong")
+    assert _sign_in(client, "partner", "pw-partner").status_code == 302
+    left = dict(AccessAttempt.objects.values_list("username", "failures_since_start"))
+    assert left == {"analyst": 2}
