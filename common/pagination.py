@@ -22,6 +22,9 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
+# Ids are bigint columns; a cursor we issued is well under a few hundred characters.
+MAX_ID = 2**63 - 1
+MAX_CURSOR_LENGTH = 1000
 
 
 def page_size_from(request, *, default: int = DEFAULT_PAGE_SIZE, cap: int = MAX_PAGE_SIZE) -> int:
@@ -147,15 +150,29 @@ class KeysetPagination(pagination.BasePagination):
     def _decode(self, cursor: str | None):
         if not cursor:
             return None
+        invalid = ValidationError({"cursor": [_("Invalid cursor.")]})
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise invalid
         try:
             token = json.loads(base64.urlsafe_b64decode(cursor.encode()).decode())
             value = parse_datetime(token["v"])
-            pk = int(token["id"])
+            pk = token["id"]
             ordering = token["o"]
-        except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
-            raise ValidationError({"cursor": [_("Invalid cursor.")]}) from None
-        if value is None or value.tzinfo is None:
-            raise ValidationError({"cursor": [_("Invalid cursor.")]})
+        except (
+            ValueError,
+            KeyError,
+            TypeError,
+            OverflowError,
+            RecursionError,
+            binascii.Error,
+            UnicodeError,
+        ):
+            raise invalid from None
+        # An id is a whole number of the column's range: JSON's 1e400, 1.5, true or 10**30 are not.
+        if type(pk) is not int or not 0 < pk <= MAX_ID:
+            raise invalid
+        if value is None or value.tzinfo is None or not isinstance(ordering, str):
+            raise invalid
         # Any offset Python accepts, as UTC: PostgreSQL refuses offsets beyond 15:59.
         try:
             value = value.astimezone(datetime.UTC)
