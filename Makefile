@@ -1,15 +1,22 @@
 # make run   set everything up (system packages, venv, database, data) and start web, worker and beat
+# make dev   the same with DEBUG on, for development on your own machine only
 # make test  the same set-up, then every test
 # make bench the same set-up, then the benchmarks (bench/run.py) in their own database
 SHELL := /bin/bash
 -include .env
 export
 
-.PHONY: run test setup setup-test lint format bench reliability superuser
+.PHONY: run dev test setup setup-test lint format bench reliability superuser
 
 run: setup
 	@echo "Ceasefire Monitor at http://127.0.0.1:8000/  (admin: /admin/, create a user with 'make superuser')"
-	.venv/bin/honcho start -f Procfile
+	DEBUG=0 .venv/bin/honcho start -f Procfile
+
+# The same stack with DEBUG on: error pages with settings, SQL and variables. Your machine only.
+dev: setup
+	@echo "DEVELOPMENT MODE (DEBUG on: error pages show settings and data; never expose this port)"
+	@echo "Ceasefire Monitor at http://127.0.0.1:8000/"
+	DEBUG=1 .venv/bin/honcho start -f Procfile
 
 setup:
 	scripts/bootstrap.sh

@@ -1,0 +1,52 @@
+"""A report's photos, served by Django to those who may see the report, never as public files.
+
+The media folder is not published at any URL: a photo can show faces, vehicles and places, so it is
+for the reporter who sent it and for analysts and admins, as the report itself is. Partners see no
+photos. Each read is written to the audit log (a photo can locate a report as well as its point).
+"""
+
+from __future__ import annotations
+
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_safe
+
+from accounts.models import AuditEvent
+from accounts.roles import Role, role_of
+from accounts.services import audit_request
+from incidents.models import Attachment, Incident
+
+PHOTO_ROLES = frozenset({Role.REPORTER, Role.ANALYST, Role.ADMIN})
+
+
+@require_safe
+def attachment_file(request, pk: int):
+    # 404 rather than 403 or a sign-in redirect for anything the user may not see, signed out
+    # included: any other answer would confirm that the photo exists.
+    if role_of(request.user) not in PHOTO_ROLES:
+        raise Http404
+    attachment = get_object_or_404(
+        Attachment.objects.select_related("incident").filter(
+            incident__in=Incident.objects.visible_to(request.user)
+        ),
+        pk=pk,
+    )
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:  # removed by the retention job
+        raise Http404 from None
+    if role_of(request.user) in (Role.ANALYST, Role.ADMIN):
+        audit_request(
+            request,
+            action=AuditEvent.Action.EXACT_LOCATION_READ,
+            object_type="attachment",
+            object_ids=[attachment.pk],
+            detail={"incident": str(attachment.incident.client_uuid)},
+        )
+    response = FileResponse(handle, content_type=attachment.content_type)
+    response["Content-Disposition"] = (
+        f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'
+    )
+    patch_cache_control(response, private=True, no_store=True)
+    return response
