@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts, keys and audit")
 
     def ready(self) -> None:
-        from accounts import receivers, schema  # noqa: F401
+        from accounts import audit, receivers, schema  # noqa: F401  (audit: its system check)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.audit import no_exact_locations
 from accounts.models import AuditEvent
 from accounts.roles import EXACT_LOCATION_ROLES, role_of
 from accounts.services import audit_request
@@ -25,6 +26,7 @@ def _qr_svg_data_uri(url: str) -> str:
 
 
 @login_required
+@no_exact_locations
 def two_factor(request):
     """Switch two-factor sign-in on (scan, confirm a code) or off (confirm a code)."""
     if role_of(request.user) not in EXACT_LOCATION_ROLES:

@@ -17,11 +17,21 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(admin.ModelAdmin):
+    """A webhook's URL is checked when saved (WebhookEndpoint.clean) and at every send."""
+
     list_display = ("name", "url", "audience", "is_active", "consecutive_failures", "disabled_at")
     list_filter = ("is_active", "audience")
     search_fields = ("name", "url")
     readonly_fields = ("consecutive_failures", "disabled_at", "disabled_reason", "created_at")
     actions = ["switch_on"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.base_fields["url"].help_text = _(
+            "A public http:// or https:// address. Private, loopback, link-local, multicast and "
+            "reserved addresses are refused, unless the server's settings name the host."
+        )
+        return form
 
     @admin.action(description=_("Switch on again (and retry what is pending)"))
     def switch_on(self, request, queryset):

@@ -6,6 +6,10 @@ lease runs out. Receivers deduplicate on the X-Monitor-Delivery header.
 
 Signature (documented in the README): X-Monitor-Signature: t=<unix seconds>,v1=<hex> where hex is
 HMAC-SHA256 with the endpoint's secret over "<t>." followed by the raw body bytes.
+
+A webhook is sent only to public addresses (alerts.destinations), to the very address that was
+checked, and its log keeps a class of outcome ("timeout", "connection refused", "HTTP 5xx"),
+never the network's own error text: the log must not describe what listens where.
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import http.client
 import json
 import logging
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -28,6 +33,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.roles import Role
+from alerts.destinations import Destination, DestinationRefused, resolve_destination
 from alerts.models import Alert, AlertDelivery, DeliveryAttempt, WebhookEndpoint
 from alerts.payloads import alert_email, alert_payload
 
@@ -57,7 +63,9 @@ def deliveries_create(alerts: Iterable[Alert]) -> int:
     endpoints = list(WebhookEndpoint.objects.filter(is_active=True))
     rows = []
     for alert in alerts:
-        if recipients:
+        # E-mail goes to staff: the alerts raised on exact points (in partners' words); a webhook
+        # gets the alerts of its audience's basis (alerts.models.AlertBasis).
+        if recipients and alert.shown_to(exact=True):
             rows.append(
                 AlertDelivery(
                     alert=alert, channel=AlertDelivery.Channel.EMAIL, recipients=recipients
@@ -67,6 +75,7 @@ def deliveries_create(alerts: Iterable[Alert]) -> int:
             AlertDelivery(alert=alert, channel=AlertDelivery.Channel.WEBHOOK, endpoint=endpoint)
             for endpoint in endpoints
             if endpoint.wants(alert.kind)
+            and alert.shown_to(exact=endpoint.audience == WebhookEndpoint.Audience.STAFF)
         ]
     AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
@@ -89,14 +98,79 @@ def verify_signature(secret: str, header: str, body: bytes, *, tolerance_s: int 
     return fresh and hmac.compare_digest(expected, header)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook must answer itself: a redirect could point the server at internal addresses."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address already checked, whatever the host name resolves to by now; the
+    host name still goes in the Host header."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_opener = urllib.request.build_opener(_NoRedirect)
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """As above, over TLS: SNI and the certificate check use the host name, not the address."""
+
+    def __init__(self, host: str, port: int, *, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        try:
+            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+
+
+def _send(destination: Destination, body: bytes, headers: dict[str, str]) -> int:
+    """POST to the first checked address that accepts a connection; the response's status.
+
+    Redirects are not followed (http.client never does): a webhook must answer itself.
+    """
+    connection_class = (
+        _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+    )
+    error: OSError | None = None
+    for address in destination.addresses:
+        connection = connection_class(
+            destination.host,
+            destination.port,
+            address=address,
+            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+        )
+        try:
+            connection.connect()
+        except OSError as exc:
+            connection.close()
+            if isinstance(exc, ssl.SSLError):
+                raise
+            error = exc  # try the next checked address, if there is one
+            continue
+        try:
+            connection.request("POST", destination.target, body=body, headers=headers)
+            return connection.getresponse().status
+        finally:
+            connection.close()
+    raise error or ConnectionError()
+
+
+def _outcome(error: BaseException) -> str:
+    """The log's class for a failed send: what went wrong, never the network's own words."""
+    if isinstance(error, DestinationRefused):
+        return error.status
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, ssl.SSLError):
+        return "TLS failed"
+    if isinstance(error, http.client.HTTPException):
+        return "invalid response"
+    return "connection failed"
 
 
 def _post_webhook(delivery: AlertDelivery) -> tuple[bool, int | None, str]:
@@ -111,28 +185,22 @@ def _post_webhook(delivery: AlertDelivery) -> tuple[bool, int | None, str]:
         ensure_ascii=False,
         separators=(",", ":"),
     ).encode()
-    if not endpoint.url.startswith(("https://", "http://")):
-        return False, None, "only http and https URLs are allowed"
-    request = urllib.request.Request(  # noqa: S310  (scheme checked just above)
-        endpoint.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "CeasefireMonitor-Webhook/1",
-            "X-Monitor-Delivery": str(delivery.uuid),
-            "X-Monitor-Event": f"alert.{delivery.alert.kind}",
-            "X-Monitor-Signature": sign(endpoint.secret, int(time.time()), body),
-        },
-    )
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": "CeasefireMonitor-Webhook/1",
+        "X-Monitor-Delivery": str(delivery.uuid),
+        "X-Monitor-Event": f"alert.{delivery.alert.kind}",
+        "X-Monitor-Signature": sign(endpoint.secret, int(time.time()), body),
+    }
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
-            return 200 <= response.status < 300, response.status, ""
-    except urllib.error.HTTPError as error:
-        return False, error.code, f"HTTP {error.code}"
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        return False, None, str(reason)[:500]
+        # Resolved and checked on every attempt: DNS can change between saving and sending.
+        status = _send(resolve_destination(endpoint.url), body, headers)
+    except (DestinationRefused, OSError, http.client.HTTPException, ValueError) as error:
+        logger.info("webhook %s: %s (%r)", endpoint.pk, _outcome(error), error)
+        return False, None, _outcome(error)
+    if 200 <= status < 300:
+        return True, status, ""
+    return False, status, f"HTTP {status // 100}xx"
 
 
 def _send_email(delivery: AlertDelivery) -> tuple[bool, int | None, str]:

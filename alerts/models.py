@@ -12,11 +12,16 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from django.conf import settings
 from django.contrib.gis.db import models
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from alerts.destinations import validate_webhook_url
 
 
 class AlertKind(models.TextChoices):
@@ -26,16 +31,31 @@ class AlertKind(models.TextChoices):
     PATROL_CUT_SHORT = "patrol_cut_short", _("Patrol cut short")
 
 
+class AlertBasis(models.TextChoices):
+    """What a rule looked at. A rule over incidents runs twice: on the exact points (alerts for
+    analysts and admins) and on the grid points (alerts for everyone else), so that an alert a
+    partner receives, and its absence, tells no more than the grid (PRODUCT.md, "Do no harm" 6)."""
+
+    EXACT = "exact", _("Exact locations (analysts and admins)")
+    GRID = "grid", _("Grid locations (partners)")
+    NONE = "none", _("No incident location (everyone)")
+
+
 class AlertQuerySet(models.QuerySet):
+    def for_readers(self, *, exact: bool) -> AlertQuerySet:
+        """The alerts raised for readers of exact locations, or for everyone else."""
+        basis = AlertBasis.EXACT if exact else AlertBasis.GRID
+        return self.filter(basis__in=(basis, AlertBasis.NONE))
+
     def visible_to(self, user) -> AlertQuerySet:
-        """Staff see every alert; partners only those whose incident (if any) is still verified
-        and not deleted."""
+        """Staff see every alert raised on exact locations; partners those raised on the grid
+        whose incident (if any) is still verified and not deleted."""
         from accounts.roles import sees_exact_locations
         from incidents.models import ReviewStatus
 
         if sees_exact_locations(user):
-            return self
-        return self.filter(
+            return self.for_readers(exact=True)
+        return self.for_readers(exact=False).filter(
             models.Q(incident__isnull=True)
             | models.Q(
                 incident__review_status=ReviewStatus.VERIFIED, incident__deleted_at__isnull=True
@@ -83,6 +103,13 @@ class Alert(models.Model):
     )
     # The rule's numbers: distance and population, the week's count and its baseline, ...
     detail = models.JSONField(_("detail"), default=dict, blank=True)
+    basis = models.CharField(
+        _("raised on"),
+        max_length=8,
+        choices=AlertBasis.choices,
+        default=AlertBasis.EXACT,
+        db_default=AlertBasis.EXACT,
+    )
 
     objects = AlertQuerySet.as_manager()
 
@@ -95,31 +122,62 @@ class Alert(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
 
-    def summary(self) -> str:
-        """One line in the active language, built from the stored numbers."""
+    def shown_to(self, *, exact: bool) -> bool:
+        """Whether readers of exact locations (or, with exact=False, everyone else) get it."""
+        basis = AlertBasis.EXACT if exact else AlertBasis.GRID
+        return self.basis in (basis, AlertBasis.NONE)
+
+    def _named(self, key: str) -> str:
+        """A stored name (`<key>_en`, `<key>_ar`) in the active language."""
+        from django.utils.translation import get_language
+
+        english = self.detail.get(f"{key}_en", "")
+        if get_language() == "ar":
+            return self.detail.get(f"{key}_ar") or english
+        return english
+
+    def summary(self, *, exact: bool = True) -> str:
+        """One line in the active language, built from the stored numbers. A distance computed
+        from an exact point is said only with `exact` (and only alerts raised on exact points
+        have one); otherwise the rule's band: "within 10 km"."""
         detail = self.detail
+        sub_type = detail.get("sub_type", "")
+        kind = gettext(sub_type) if sub_type else ""
         if self.kind == AlertKind.CORRIDOR:
             return gettext("%(type)s in the M4 security corridor, %(zone)s") % {
-                "type": detail.get("sub_type", ""),
-                "zone": detail.get("zone_name", ""),
+                "type": kind,
+                "zone": self._named("zone_name"),
             }
         if self.kind == AlertKind.NEAR_CAMP:
-            return gettext(
-                "%(type)s about %(km)s km from %(camp)s (%(population)s people; "
-                "%(camps)s camps above the threshold within range)"
-            ) % {
-                "type": detail.get("sub_type", ""),
-                "km": detail.get("distance_km", ""),
-                "camp": detail.get("camp_name", ""),
+            figures = {
+                "type": kind,
+                "camp": self._named("camp_name"),
                 "population": detail.get("population", ""),
                 "camps": detail.get("camps_within", ""),
             }
+            if exact and "distance_m" in detail:
+                return gettext(
+                    "%(type)s about %(km)s km from %(camp)s (%(population)s people; "
+                    "%(camps)s camps above the threshold within range)"
+                ) % {**figures, "km": round(detail["distance_m"] / 1000, 1)}
+            within_m = detail.get("within_m", settings.ALERT_CAMP_DISTANCE_M)
+            km = f"{within_m / 1000:g}"
+            if self.basis == AlertBasis.GRID:
+                return gettext(
+                    "%(type)s within %(km)s km of %(camp)s, by the incident's location on the "
+                    "0.05° grid (%(population)s people; %(camps)s camps above the threshold "
+                    "within that distance)"
+                ) % {**figures, "km": km}
+            return gettext(
+                "%(type)s within %(km)s km of %(camp)s (%(population)s people; %(camps)s camps "
+                "above the threshold within that distance)"
+            ) % {**figures, "km": km}
         if self.kind == AlertKind.ESCALATION:
             return gettext(
                 "Escalation in %(zone)s: %(recent)s verified incidents in 7 days against "
                 "%(expected)s expected from the 28 days before"
             ) % {
-                "zone": detail.get("zone_name", ""),
+                "zone": self._named("zone_name"),
                 "recent": detail.get("recent", ""),
                 "expected": detail.get("expected", ""),
             }
@@ -172,6 +230,18 @@ class WebhookEndpoint(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Refuse URLs that resolve to internal addresses (checked again at every send)."""
+        super().clean()
+        try:
+            URLValidator(schemes=["http", "https"])(self.url)
+        except ValidationError:
+            return  # reported by the field's own validation
+        try:
+            validate_webhook_url(self.url)
+        except ValidationError as error:
+            raise ValidationError({"url": error.messages}) from None
 
     def wants(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds

@@ -1,8 +1,11 @@
 """The JSON of an alert, for the API, webhooks and e-mail, trimmed by audience.
 
-Partners (and partner webhooks) get what partner feeds give: the incident's location snapped to
-the grid, distances rounded to whole kilometres, no distance to the M4 (with the grid cell it
-would place the incident on a line). Staff get exact locations.
+Partners (and partner webhooks) get the alerts raised on grid points (alerts.models.AlertBasis)
+and what partner feeds give: the incident's location snapped to the grid, the grid point's zone,
+and no distance computed from an exact point: a near-camp alert says the rule's band ("within
+10 km", `within_km`), never how far the incident was (with the grid cell, "0 km" would place it
+within 500 m of a camp whose location is public); no distance to the M4 either. Staff get exact
+locations and distances. E-mail travels further than the app: it carries the partners' fields.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ PARTNER_DETAIL_KEYS = frozenset(
         "camp_name_ar",
         "population",
         "camps_within",
+        "within_km",
         "killed",
         "injured",
         "as_of",
@@ -53,22 +57,23 @@ def _point(geom) -> dict | None:
     return {"type": "Point", "coordinates": [round(geom.x, 6), round(geom.y, 6)]}
 
 
-def alert_summaries(alert: Alert) -> dict[str, str]:
+def alert_summaries(alert: Alert, *, exact: bool = True) -> dict[str, str]:
     out = {}
     for code, _name in settings.LANGUAGES:
         with translation.override(code):
-            out[code] = alert.summary()
+            out[code] = alert.summary(exact=exact)
     return out
 
 
 def alert_payload(alert: Alert, *, exact: bool) -> dict:
     """The alert as JSON-ready data; `exact` only for analysts, admins and staff webhooks."""
     detail = dict(alert.detail)
-    if "distance_m" in detail:
-        km = detail["distance_m"] / 1000
-        detail["distance_km"] = round(km, 1) if exact else round(km)
+    if "within_m" in detail:
+        detail["within_km"] = round(detail["within_m"] / 1000, 1)
+    if exact and "distance_m" in detail:
+        detail["distance_km"] = round(detail["distance_m"] / 1000, 1)
     if not exact:
-        detail = {k: v for k, v in detail.items() if k in PARTNER_DETAIL_KEYS or k == "distance_km"}
+        detail = {k: v for k, v in detail.items() if k in PARTNER_DETAIL_KEYS}
     incident = alert.incident
     data = {
         "id": str(alert.uuid),
@@ -76,7 +81,7 @@ def alert_payload(alert: Alert, *, exact: bool) -> dict:
         "kind_label": str(AlertKind(alert.kind).label),
         "created_at": alert.created_at.isoformat(),
         "occurred_at": alert.occurred_at.isoformat(),
-        "summary": alert_summaries(alert),
+        "summary": alert_summaries(alert, exact=exact),
         "detail": detail,
         "incident": None,
         "patrol": str(alert.patrol_id) if alert.patrol_id else None,
@@ -98,7 +103,7 @@ def alert_payload(alert: Alert, *, exact: bool) -> dict:
 def alert_email(alert: Alert) -> tuple[str, str]:
     """Subject and body of the alert e-mail, in English and Arabic (the reader's language is not
     known); locations as for partners, since e-mail travels further than the app."""
-    summaries = alert_summaries(alert)
+    summaries = alert_summaries(alert, exact=False)
     payload = alert_payload(alert, exact=False)
     with translation.override("en"):
         subject = gettext("[Ceasefire Monitor] %(summary)s") % {"summary": summaries["en"]}

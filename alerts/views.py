@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
+from accounts.audit import exact_locations, exact_read
 from accounts.roles import role_of, sees_exact_locations
 from alerts.api.views import ALERT_READ_ROLES
 from alerts.models import Alert, AlertKind
@@ -22,6 +23,7 @@ def _alerts_for(request):
 
 
 @login_required
+@exact_locations
 def alert_index(request):
     alerts = _alerts_for(request).order_by("-created_at", "-id")
     kind = request.GET.get("kind", "")
@@ -30,6 +32,11 @@ def alert_index(request):
     else:
         kind = ""
     page = Paginator(alerts, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Staff summaries carry the rules' exact figures (distances to camps): audited by incident.
+    exact_read(
+        request,
+        object_ids=[alert.incident.client_uuid for alert in page.object_list if alert.incident_id],
+    )
     return render(
         request,
         "alerts/alert_index.html",
@@ -43,9 +50,11 @@ def alert_index(request):
 
 
 @login_required
+@exact_locations
 def alert_page(request, uuid):
     alert = get_object_or_404(_alerts_for(request), uuid=uuid)
     exact = sees_exact_locations(request.user)
+    exact_read(request, object_ids=[alert.incident.client_uuid] if alert.incident_id else [])
     return render(
         request,
         "alerts/alert_detail.html",

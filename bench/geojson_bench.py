@@ -59,7 +59,6 @@ _COMMON_PROPERTIES = """
             'occurred_at', i.occurred_at,
             'time_precision', i.time_precision,
             'location_precision', i.location_precision,
-            'place_name', i.place_name,
             'event_type', et.slug,
             'event_type_name', et.name,
             'sub_event_type', st.slug,
@@ -69,22 +68,34 @@ _COMMON_PROPERTIES = """
             'explosions_count', i.explosions_count,
             'perpetrator_side', i.perpetrator_side,
             'target', i.target,
-            'target_description', i.target_description,
             'killed_civilians', i.killed_civilians,
             'killed_combatants', i.killed_combatants,
             'injured_civilians', i.injured_civilians,
             'injured_combatants', i.injured_combatants,
-            'description', i.description,
             'sources', i.sources,
             'review_status', i.review_status,
             'duplicate_of', dup.client_uuid,
-            'governorate', gov.pcode,
-            'district', dis.pcode,
-            'subdistrict', sub.pcode,
-            'in_corridor', i.in_corridor,
             'is_synthetic', i.is_synthetic,
             'created_at', i.created_at,
             'updated_at', i.updated_at"""
+
+# As recorded (analysts) or as the grid view shows it (partners: incidents.disclosure).
+_EXACT_VIEW_PROPERTIES = """,
+            'place_name', i.place_name,
+            'target_description', i.target_description,
+            'description', i.description,
+            'public_summary', i.public_summary,
+            'governorate', gov.pcode,
+            'district', dis.pcode,
+            'subdistrict', sub.pcode,
+            'in_corridor', i.in_corridor"""
+_GRID_VIEW_PROPERTIES = """,
+            'place_name', COALESCE(cloc.name_en, csub.name_en, ''),
+            'description', i.public_summary,
+            'governorate', cgov.pcode,
+            'district', cdis.pcode,
+            'subdistrict', csub.pcode,
+            'in_corridor', i.coarse_in_corridor"""
 
 BARE_SQL = """
 SELECT json_build_object(
@@ -115,6 +126,10 @@ FROM (
     LEFT JOIN zones_zone gov ON gov.id = i.governorate_id
     LEFT JOIN zones_zone dis ON dis.id = i.district_id
     LEFT JOIN zones_zone sub ON sub.id = i.subdistrict_id
+    LEFT JOIN zones_zone cgov ON cgov.id = i.coarse_governorate_id
+    LEFT JOIN zones_zone cdis ON cdis.id = i.coarse_district_id
+    LEFT JOIN zones_zone csub ON csub.id = i.coarse_subdistrict_id
+    LEFT JOIN zones_locality cloc ON cloc.id = i.coarse_locality_id
     LEFT JOIN incidents_incident dup ON dup.id = i.duplicate_of_id
     LEFT JOIN auth_user rep ON rep.id = i.reporter_id
     LEFT JOIN auth_user rev ON rev.id = i.reviewed_by_id
@@ -128,6 +143,7 @@ BARE_SQL_BY_ROLE = {
         decimals=6,
         visible="",
         properties=_COMMON_PROPERTIES
+        + _EXACT_VIEW_PROPERTIES
         + """,
             'direction', i.direction,
             'distance_estimate_m', i.distance_estimate_m,
@@ -137,12 +153,15 @@ BARE_SQL_BY_ROLE = {
             'reviewed_by', rev.username,
             'reviewed_at', i.reviewed_at""",
     ),
-    # Partners: verified reports, the grid location (4 decimals), no observer or staff fields.
+    # Partners: verified reports, the grid view (the grid location with 4 decimals, its zones,
+    # the gazetteer's place name, the approved summary), no observer or staff fields.
     "partner": BARE_SQL.format(
         location="location_coarse",
         decimals=4,
         visible="AND review_status = 'verified'",
-        properties=_COMMON_PROPERTIES + ",\n            'location_grid_degrees', 0.05",
+        properties=_COMMON_PROPERTIES
+        + _GRID_VIEW_PROPERTIES
+        + ",\n            'location_grid_degrees', 0.05",
     ),
 }
 

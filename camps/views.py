@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
+from accounts.audit import no_exact_locations
 from accounts.permissions import ALL_ROLES
 from accounts.roles import role_of
 from camps.models import Camp
@@ -16,6 +17,7 @@ PAGE_SIZE = 50
 
 
 @login_required
+@no_exact_locations
 def camp_index(request):
     """Camps by name with their latest population, paged."""
     if role_of(request.user) not in ALL_ROLES:

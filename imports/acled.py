@@ -34,8 +34,10 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from incidents.dates import earliest_occurred_at
 from incidents.exports import ACLED_ACTORS, ACLED_ID_PREFIX, FORMULA_PREFIXES, TARGET_TAGS
 from incidents.models import Side, Target, Weapon
+from incidents.services import ZONE_COLUMNS as INCIDENT_ZONE_COLUMNS
 from incidents.services import ZONES_OF_POINTS_SQL
 
 # Columns the import cannot do without; the others may be missing (their defaults are used).
@@ -260,13 +262,8 @@ CONTENT_COLUMNS = (
     "sources",
     "is_synthetic",
 )
-ZONE_COLUMNS = (
-    "governorate_id",
-    "district_id",
-    "subdistrict_id",
-    "in_corridor",
-    "distance_to_m4_m",
-)
+# The zone columns (of the exact point and of the grid point), as the hand-entry SQL gives them.
+ZONE_COLUMNS = tuple(INCIDENT_ZONE_COLUMNS)
 
 
 def _content(alias: str) -> str:
@@ -412,6 +409,7 @@ SELECT b.row_no,
            WHEN length(b.event_id) > {EXTERNAL_ID_MAX_LENGTH} THEN 'id_too_long'
            WHEN b.is_duplicate THEN 'duplicate_id'
            WHEN b.event_date IS NULL THEN 'bad_date'
+           WHEN b.occurred_at < %(earliest_occurred_at)s THEN 'early_date'
            WHEN b.event_date > %(today)s
                 OR b.occurred_at > b.current_created_at + interval '10 minutes' THEN 'future_date'
            WHEN b.location IS NULL THEN 'bad_coordinates'
@@ -429,7 +427,8 @@ SELECT b.row_no,
                 THEN 'local_report'
        END AS reason,
        CASE
-           WHEN b.event_date IS NULL OR b.event_date > %(today)s THEN b.event_date_text
+           WHEN b.event_date IS NULL OR b.event_date > %(today)s
+                OR b.occurred_at < %(earliest_occurred_at)s THEN b.event_date_text
            ELSE concat_ws(', ', b.latitude_text, b.longitude_text)
        END AS where_when_text,
        b.event_type_text,
@@ -487,6 +486,7 @@ def parse_params(*, today, time_zone: str) -> dict:
         "guard_re": GUARD_RE,
         "time_zone": time_zone,
         "today": today,
+        "earliest_occurred_at": earliest_occurred_at(),
         "weapons": [weapon.value for weapon in Weapon],
         "actor_patterns": [pattern for pattern, _side in ACTOR_PATTERNS],
         "actor_sides": [str(side) for _pattern, side in ACTOR_PATTERNS],
@@ -501,6 +501,7 @@ def parse_params(*, today, time_zone: str) -> dict:
 REJECTION_VALUE_SQL = """
 CASE reason
     WHEN 'bad_date' THEN where_when_text
+    WHEN 'early_date' THEN where_when_text
     WHEN 'future_date' THEN where_when_text
     WHEN 'bad_coordinates' THEN where_when_text
     WHEN 'outside_area' THEN where_when_text
@@ -565,7 +566,7 @@ upserted AS (
         description, sources, review_status, review_note, reviewed_at, reviewed_by_id,
         reporter_id, client_uuid, submission_digest, external_id, is_synthetic,
         created_at, updated_at, verified_at,
-        governorate_id, district_id, subdistrict_id, in_corridor, distance_to_m4_m
+        {", ".join(ZONE_COLUMNS)}
     )
     SELECT b.occurred_at, b.time_precision, b.location, b.location_precision, b.place_name,
            b.event_type_id, b.sub_event_type_id, b.weapon, '', NULL,
@@ -574,7 +575,7 @@ upserted AS (
            b.description, b.sources, %(review_status)s, '', %(reviewed_at)s, %(reviewed_by)s,
            %(user_id)s, b.client_uuid, '', b.event_id, b.is_synthetic,
            clock_timestamp(), clock_timestamp(), %(verified_at)s,
-           z.governorate_id, z.district_id, z.subdistrict_id, z.in_corridor, z.distance_m
+           {", ".join(f"z.{source}" for source in INCIDENT_ZONE_COLUMNS.values())}
     FROM batch b JOIN zoned z ON z.id = b.id
     ON CONFLICT (external_id) DO UPDATE SET
         {_SET},

@@ -12,8 +12,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from incidents.dates import EARLIEST_OCCURRED_DATE
 from incidents.models import ReviewStatus
 
 # The review statuses an import may give the incidents it creates (ACLED data is curated, so
@@ -31,6 +33,13 @@ class RejectionReason(models.TextChoices):
         _("event_id_cnty appears again further down the file (the last row is imported)"),
     )
     BAD_DATE = "bad_date", _("event_date is not a date (2020-03-06 or 06 March 2020)")
+    EARLY_DATE = (
+        "early_date",
+        format_lazy(
+            _("event_date is before {date}, the start of the conflict"),
+            date=EARLIEST_OCCURRED_DATE.isoformat(),
+        ),
+    )
     FUTURE_DATE = (
         "future_date",
         _("event_date is in the future (or after the event was first imported)"),

@@ -32,7 +32,7 @@ from imports import acled
 from imports.acled import ImportFileError
 from imports.models import IMPORT_REVIEW_STATUSES, ImportJob, RejectionReason
 from incidents.models import IncidentChange, ReviewStatus
-from patrols.models import M4_HIGHWAY
+from incidents.services import ZONES_OF_POINTS_PARAMS
 
 logger = logging.getLogger(__name__)
 
@@ -219,7 +219,7 @@ def _upsert(cursor, *, user_id: int | None, review_status: str, tell) -> tuple[i
     now = timezone.now()
     reviewed = review_status != ReviewStatus.SUBMITTED
     params: dict[str, Any] = {
-        "m4_slug": M4_HIGHWAY,
+        **ZONES_OF_POINTS_PARAMS,
         "review_status": review_status,
         "reviewed_at": now if reviewed else None,
         "reviewed_by": user_id if reviewed else None,

@@ -5,9 +5,11 @@ with `values()` and a server-side cursor, joined in the one query, and written o
 so an export of any size holds one chunk of rows in memory.
 
 `exact` decides what a row may carry (PRODUCT.md "Do no harm"): analysts and admins get exact
-locations, the distance to the M4 and the review fields; everyone else gets the location snapped to
-the grid and none of those, which are not even read from the database. No export carries the
-reporter: rule 2 keeps reporter identity out of exports for every role.
+locations, the distance to the M4 and the review fields; everyone else gets the grid view of
+incidents.disclosure (the grid point, its zones and corridor membership, the gazetteer's place name,
+the approved summary as the description) and none of the rest, which is not even read from the
+database. No export carries the reporter: rule 2 keeps reporter identity out of exports for every
+role.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from typing import Any
 from django.db.models import F, FloatField, Func
 from django.utils import timezone
 
+from incidents.disclosure import GRID_WITHHELD, grid_expression, grid_path
 from incidents.models import IncidentQuerySet, LocationPrecision, Side, Target, TimePrecision
 
 CHUNK_SIZE = 2000  # rows per fetch from the server-side cursor
@@ -113,13 +116,13 @@ COLUMNS: tuple[Column, ...] = (
     _field("subdistrict", "#adm3+code", "subdistrict__pcode"),
     _field("subdistrict_name", "#adm3+name", "subdistrict__name_en"),
     _field("in_corridor", "#geo+in_corridor"),
-    _field("distance_to_m4_m", "#geo+distance+m4", exact_only=True),
+    _field("distance_to_m4_m", "#geo+distance+m4"),
     _field("weapon", "#event+weapon"),
     _field("observation_method", "#event+observation+method"),
     _field("explosions_count", "#event+explosions+num"),
     # With the place, the observer's bearing and distance hint where the reporter stood.
-    _field("direction", "#event+observation+direction", exact_only=True),
-    _field("distance_estimate_m", "#event+observation+distance_m", exact_only=True),
+    _field("direction", "#event+observation+direction"),
+    _field("distance_estimate_m", "#event+observation+distance_m"),
     _field("perpetrator_side", "#group+perpetrator"),
     _field("target", "#event+target"),
     _field("target_description", "#description+target", user_text=True),
@@ -130,6 +133,7 @@ COLUMNS: tuple[Column, ...] = (
     _field("injured_civilians", "#affected+injured+civilians"),
     _field("injured_combatants", "#affected+injured+combatants"),
     _field("description", "#description", user_text=True),
+    _field("public_summary", "#description+public", user_text=True),
     _field("sources", "#meta+source", user_text=True),
     _field("review_status", "#status"),
     _field("duplicate_of", "#event+code+duplicate_of", "duplicate_of__client_uuid", convert=str),
@@ -143,7 +147,13 @@ COLUMNS: tuple[Column, ...] = (
 
 
 def columns_for(*, exact: bool) -> tuple[Column, ...]:
-    return tuple(column for column in COLUMNS if exact or not column.exact_only)
+    """The columns a reader gets: without the review fields and what the grid view withholds
+    (incidents.disclosure) unless `exact`."""
+    return tuple(
+        column
+        for column in COLUMNS
+        if exact or not (column.exact_only or column.name in GRID_WITHHELD)
+    )
 
 
 def export_rows(
@@ -155,17 +165,27 @@ def export_rows(
     error (a bad value, a time-out) is then raised while the view can still answer with an error
     status, not in the middle of a download that already said 200.
     """
-    column = "location" if exact else "location_coarse"
+    column = "location" if exact else grid_path("location")
     decimals = EXACT_DECIMALS if exact else COARSE_DECIMALS
     names = sorted(set(sources) - {"lon", "lat"})
-    values = queryset.values(*names, lon=_X(F(column)), lat=_Y(F(column)))
+    if exact:
+        values = queryset.values(*names, lon=_X(F(column)), lat=_Y(F(column)))
+        renames: dict[str, str] = {}
+    else:
+        # Each field read from the grid view, under an alias, and handed on under its own name.
+        renames = {f"grid_{index}": name for index, name in enumerate(names)}
+        expressions = {alias: grid_expression(name) for alias, name in renames.items()}
+        values = queryset.values(**expressions, lon=_X(F(column)), lat=_Y(F(column)))
     rows = values.iterator(chunk_size=CHUNK_SIZE)
     first = next(rows, None)
-    return _rounded(itertools.chain([first], rows) if first is not None else iter(()), decimals)
+    records = itertools.chain([first], rows) if first is not None else iter(())
+    return _rounded(records, decimals, renames)
 
 
-def _rounded(rows: Iterator[dict], decimals: int) -> Iterator[dict]:
+def _rounded(rows: Iterator[dict], decimals: int, renames: dict[str, str]) -> Iterator[dict]:
     for row in rows:
+        for alias, name in renames.items():
+            row[name] = row.pop(alias)
         row["lon"] = round(row["lon"], decimals)
         row["lat"] = round(row["lat"], decimals)
         yield row

@@ -51,6 +51,7 @@ TRACKED_FIELDS = (
     "review_status",
     "duplicate_of",
     "review_note",
+    "public_summary",
     "reporter",
     "external_id",
     "is_synthetic",

@@ -226,9 +226,12 @@ class IncidentQuerySet(models.QuerySet):
             return self.verified()
         return self.none()
 
-    def for_api(self) -> IncidentQuerySet:
-        """Everything the API serializers read, joined in the one query."""
-        return self.select_related(
+    def for_api(self, *, grid: bool = False) -> IncidentQuerySet:
+        """Everything the API serializers read, joined in the one query; `grid` for readers of
+        the grid view (incidents.disclosure), who read the grid point's zones and locality."""
+        from incidents.disclosure import GRID_RELATED
+
+        related = (
             "event_type",
             "sub_event_type",
             "governorate",
@@ -238,6 +241,7 @@ class IncidentQuerySet(models.QuerySet):
             "reporter",
             "reviewed_by",
         )
+        return self.select_related(*related, *(GRID_RELATED if grid else ()))
 
     def near(self, *, lon: float, lat: float, radius_m: float, coarse: bool = False):
         """Within radius_m true metres of (lon, lat): a bounding-box prefilter on the GiST index,
@@ -257,21 +261,27 @@ class IncidentQuerySet(models.QuerySet):
     def between(self, start: datetime.datetime, end: datetime.datetime) -> IncidentQuerySet:
         return self.filter(occurred_at__gte=start, occurred_at__lt=end)
 
-    def in_zone(self, zone: Zone) -> IncidentQuerySet:
-        """Incidents in a zone, by the zones stored at write time (no spatial query here)."""
+    def in_zone(self, zone: Zone, *, grid: bool = False) -> IncidentQuerySet:
+        """Incidents in a zone, by the zones stored at write time (no spatial query here); `grid`
+        by the zones of the grid point, for readers of the grid view (incidents.disclosure)."""
+        from incidents.disclosure import grid_path
         from zones.models import ZoneKind
 
         if zone.kind == ZoneKind.SECURITY_CORRIDOR:
-            return self.filter(in_corridor=True)
+            return self.in_corridor(grid=grid)
         column = {
             ZoneKind.GOVERNORATE: "governorate",
             ZoneKind.DISTRICT: "district",
             ZoneKind.SUBDISTRICT: "subdistrict",
-        }[zone.kind]
-        return self.filter(**{column: zone})
+        }.get(zone.kind)
+        if column is None:  # agreement zones not stored with incidents (yet): nothing in them
+            return self.none()
+        return self.filter(**{grid_path(column) if grid else column: zone})
 
-    def in_corridor(self) -> IncidentQuerySet:
-        return self.filter(in_corridor=True)
+    def in_corridor(self, *, grid: bool = False, inside: bool = True) -> IncidentQuerySet:
+        from incidents.disclosure import grid_path
+
+        return self.filter(**{grid_path("in_corridor") if grid else "in_corridor": inside})
 
     def synthetic(self) -> IncidentQuerySet:
         return self.filter(is_synthetic=True)
@@ -480,6 +490,56 @@ class Incident(models.Model):
     )
     in_corridor = models.BooleanField(_("in the M4 security corridor"), default=False)
     distance_to_m4_m = models.FloatField(_("distance to the M4 (m)"), null=True, blank=True)
+    # The same zones for the grid point that partners see (location_coarse), assigned by the same
+    # statement: what a partner reads or filters on is never finer than the grid (PRODUCT.md,
+    # "Do no harm" 6; incidents.disclosure).
+    coarse_governorate = models.ForeignKey(
+        Zone,
+        verbose_name=_("governorate of the grid point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    coarse_district = models.ForeignKey(
+        Zone,
+        verbose_name=_("district of the grid point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    coarse_subdistrict = models.ForeignKey(
+        Zone,
+        verbose_name=_("sub-district of the grid point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    coarse_in_corridor = models.BooleanField(
+        _("grid point in the M4 security corridor"), default=False, db_default=False
+    )
+    coarse_locality = models.ForeignKey(
+        "zones.Locality",
+        verbose_name=_("gazetteer locality of the grid point"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The nearest locality within 5 km of the grid point: partners read its name."),
+    )
+    # What partners read in place of the description, once an analyst approved it (verifying).
+    public_summary = models.TextField(
+        _("shareable summary"),
+        blank=True,
+        default="",
+        db_default="",  # bulk writers in SQL (imports, benchmark data) leave it out
+        help_text=_(
+            "Shown to partners instead of the description. Approved by an analyst when verifying; "
+            "empty until then. Name no person, source, street or building."
+        ),
+    )
     # Derived by PostgreSQL, never written by the application.
     location_coarse = models.GeneratedField(
         expression=SnapToGrid("location"),
@@ -491,6 +551,11 @@ class Incident(models.Model):
         expression=SearchFold(
             Concat("place_name", models.Value(" "), "description", output_field=models.TextField())
         ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+    public_search_text = models.GeneratedField(
+        expression=SearchFold("public_summary"),
         output_field=models.TextField(),
         db_persist=True,
     )
@@ -526,6 +591,14 @@ class Incident(models.Model):
             models.Index(fields=["occurred_at", "id"], name="incident_occurred_cursor"),
             models.Index(fields=["updated_at", "id"], name="incident_sync_cursor"),
             models.Index(fields=["subdistrict", "occurred_at"], name="incident_subdistrict_time"),
+            models.Index(
+                fields=["coarse_subdistrict", "occurred_at"], name="incident_coarse_subd_time"
+            ),
+            GinIndex(
+                fields=["public_search_text"],
+                name="incident_public_search_trgm",
+                opclasses=["gin_trgm_ops"],
+            ),
             models.Index(fields=["review_status", "-created_at"], name="incident_review_queue"),
             # The alert sweep reads the incidents verified in the last day.
             models.Index(
@@ -537,6 +610,25 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sub_event_type} {self.occurred_at:%Y-%m-%d} {self.place_name}".strip()
+
+    @property
+    def public_place_name(self) -> str:
+        """The place name partners read: the gazetteer's locality for the grid point, else the
+        grid point's sub-district; never the free text a reporter typed."""
+        if self.coarse_locality_id is not None:
+            return self.coarse_locality.name_en
+        if self.coarse_subdistrict_id is not None:
+            return self.coarse_subdistrict.name_en
+        return ""
+
+    def public_place_name_in(self, language: str) -> str:
+        """As public_place_name, in Arabic where the gazetteer has the Arabic name."""
+        if language == "ar":
+            for place in (self.coarse_locality, self.coarse_subdistrict):
+                if place is not None:
+                    return place.name_ar or place.name_en
+            return ""
+        return self.public_place_name
 
     @property
     def killed(self) -> int:

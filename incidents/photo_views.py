@@ -12,15 +12,15 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
-from accounts.models import AuditEvent
+from accounts.audit import exact_locations, exact_read
 from accounts.roles import Role, role_of
-from accounts.services import audit_request
 from incidents.models import Attachment, Incident
 
 PHOTO_ROLES = frozenset({Role.REPORTER, Role.ANALYST, Role.ADMIN})
 
 
 @require_safe
+@exact_locations
 def attachment_file(request, pk: int):
     # 404 rather than 403 or a sign-in redirect for anything the user may not see, signed out
     # included: any other answer would confirm that the photo exists.
@@ -36,14 +36,13 @@ def attachment_file(request, pk: int):
         handle = attachment.file.open("rb")
     except FileNotFoundError:  # removed by the retention job
         raise Http404 from None
-    if role_of(request.user) in (Role.ANALYST, Role.ADMIN):
-        audit_request(
-            request,
-            action=AuditEvent.Action.EXACT_LOCATION_READ,
-            object_type="attachment",
-            object_ids=[attachment.pk],
-            detail={"incident": str(attachment.incident.client_uuid)},
-        )
+    # Audited for analysts and admins by the hook (accounts.audit).
+    exact_read(
+        request,
+        object_type="attachment",
+        object_ids=[attachment.pk],
+        detail={"incident": str(attachment.incident.client_uuid)},
+    )
     response = FileResponse(handle, content_type=attachment.content_type)
     response["Content-Disposition"] = (
         f'inline; filename="photo-{attachment.pk}.{attachment.extension}"'

@@ -16,8 +16,10 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
 from incidents.attachments import FORMATS, MAX_UPLOAD_BYTES
+from incidents.dates import EARLIEST_OCCURRED_DATE, earliest_occurred_at, occurred_too_early_message
 from incidents.models import (
     Direction,
     EventType,
@@ -54,6 +56,7 @@ def _messages() -> dict[str, str]:
         "noPoint": _("Choose the place: tap the map, search a village or use GPS."),
         "noType": _("Choose the type of event."),
         "noTime": _("Give the date and time."),
+        "tooEarly": occurred_too_early_message(),
         "gpsWait": _("Finding your position…"),
         "gpsDone": _("Position set from GPS (accuracy about %(m)s m)."),
         "gpsFail": _("The position could not be found: %(reason)s"),
@@ -79,6 +82,7 @@ def _messages() -> dict[str, str]:
 
 
 @login_required
+@no_exact_locations
 def report_form(request):
     _require_reporting_role(request)
     event_types = EventType.objects.prefetch_related("sub_types").order_by("position", "name")
@@ -111,6 +115,8 @@ def report_form(request):
             "attribution": tiles[0][2].get("attribution", "") if tiles else "",
         },
         "taxonomy": taxonomy,
+        # The first instant a report may be dated (the server refuses earlier ones too).
+        "occurredMin": earliest_occurred_at().isoformat(),
         "photo": {"maxBytes": MAX_UPLOAD_BYTES, "types": sorted(FORMATS.values())},
         "lang": request.LANGUAGE_CODE,
         # The outbox is per user: a shared phone must not send one reporter's reports as another's.
@@ -130,12 +136,14 @@ def report_form(request):
             "target": Target.choices,
         },
         "photo_max_mb": MAX_UPLOAD_BYTES // 2**20,
+        "occurred_min": f"{EARLIEST_OCCURRED_DATE.isoformat()}T00:00",
         "photo_accept": ",".join(sorted(FORMATS.values())),
     }
     return render(request, "incidents/report_form.html", context)
 
 
 @login_required
+@no_exact_locations
 def my_reports(request):
     _require_reporting_role(request)
     reports = (

@@ -13,7 +13,11 @@ from django.forms.models import fields_for_model, model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models import Incident, ReviewStatus, SubEventType
-from incidents.services import CLASSIFICATION_FIELDS
+from incidents.services import (
+    CLASSIFICATION_FIELDS,
+    PUBLIC_SUMMARY_MAX_LENGTH,
+    PUBLIC_SUMMARY_NEEDS_VERIFY,
+)
 
 # The decisions a reviewer takes from the queue (back to "submitted" is not one of them).
 DECISIONS = (
@@ -42,15 +46,32 @@ class ReviewDecisionForm(forms.Form):
         max_length=64,
         help_text=_("Required when marking a duplicate."),
     )
+    public_summary = forms.CharField(
+        label=_("Shareable summary for partners"),
+        required=False,
+        max_length=PUBLIC_SUMMARY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Partners read this instead of the description once you verify the report; empty, "
+            "they read no description. Name no person, source, street or building."
+        ),
+    )
 
     def __init__(self, *args, incident: Incident, **kwargs):
         super().__init__(*args, **kwargs)
         self.incident = incident
+        self.fields["public_summary"].initial = incident.public_summary
         # Ids are unique per incident on the page, so several forms can share one page.
         self.auto_id = f"id_{incident.client_uuid.hex[:12]}_%s"
 
     def clean_note(self) -> str:
         return self.cleaned_data["note"].strip()
+
+    def clean_public_summary(self) -> str | None:
+        """The summary to approve; None when the form did not carry the field (left as it is)."""
+        if "public_summary" not in self.data:
+            return None
+        return self.cleaned_data["public_summary"].strip()
 
     def clean_duplicate_of(self) -> Incident | None:
         raw = self.cleaned_data["duplicate_of"].strip()
@@ -85,6 +106,15 @@ class ReviewDecisionForm(forms.Form):
             and "duplicate_of" not in self.errors
         ):
             self.add_error("duplicate_of", _("Name the report this one duplicates."))
+        summary = cleaned.get("public_summary")
+        if (
+            status
+            and status != ReviewStatus.VERIFIED
+            and summary is not None
+            and summary != self.incident.public_summary
+            and "public_summary" not in self.errors
+        ):
+            self.add_error("public_summary", PUBLIC_SUMMARY_NEEDS_VERIFY)
         return cleaned
 
 

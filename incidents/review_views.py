@@ -13,12 +13,13 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.models import AuditEvent
+from accounts.audit import exact_locations, exact_read, no_exact_locations
 from accounts.roles import Role, role_of
-from accounts.services import audit_request
+from incidents.disclosure import reads_exact
 from incidents.history import history_rows
 from incidents.models import (
     COARSE_GRID_DEGREES,
@@ -83,6 +84,7 @@ def _review_config() -> dict:
 
 @reviewer_required
 @require_GET
+@no_exact_locations  # place names and zones, no point
 def review_queue(request):
     """Newest reports first, by status (submitted and under review unless chosen), a capped page
     at a time; each with the count of its likely duplicates, from the same query."""
@@ -150,12 +152,14 @@ def _incident_for_review(id) -> Incident:
 
 @reviewer_required
 @require_GET
+@no_exact_locations  # the report's place and zones, its candidates' distances: no point
 def review_detail(request, id):
     return _review_page(request, _incident_for_review(id))
 
 
 @reviewer_required
 @require_POST
+@no_exact_locations
 def review_decide(request, id):
     """Apply a decision; on bad input show the report's review page with the field's error and
     change nothing (status 400)."""
@@ -169,6 +173,7 @@ def review_decide(request, id):
                 status=form.cleaned_data["status"],
                 note=form.cleaned_data["note"],
                 duplicate_of=form.cleaned_data["duplicate_of"],
+                public_summary=form.cleaned_data["public_summary"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -189,6 +194,7 @@ def review_decide(request, id):
 
 @reviewer_required
 @require_POST
+@no_exact_locations
 def review_classify(request, id):
     incident = _incident_for_review(id)
     form = ClassificationForm(request.POST, incident=incident)
@@ -208,25 +214,41 @@ def review_classify(request, id):
 
 @login_required
 @require_GET
+@exact_locations
 def incident_detail(request, id):
     """One report, as the API shows it to the reader's role: analysts and admins everything with
     the history; reporters their own, with its status and reason; partners verified reports at
     the coarse location, without reporter or review details."""
     role = role_of(request.user)
+    grid = not reads_exact(request.user)
     incident = get_object_or_404(
-        Incident.objects.visible_to(request.user).for_api(), client_uuid=id
+        Incident.objects.visible_to(request.user).for_api(grid=grid), client_uuid=id
     )
     staff = role in REVIEW_ROLES
     own = role == Role.REPORTER and incident.reporter_id == request.user.pk
     exact = staff or own
     point = incident.location if exact else incident.location_coarse
-    if staff:
-        audit_request(
-            request,
-            action=AuditEvent.Action.EXACT_LOCATION_READ,
-            object_type="incident",
-            object_ids=[str(incident.client_uuid)],
-        )
+    # What the page shows of the record: as recorded, or its grid view (incidents.disclosure).
+    if exact:
+        shown = {
+            "place_name": incident.place_name,
+            "description": incident.description,
+            "zones": [incident.subdistrict, incident.district, incident.governorate],
+            "in_corridor": incident.in_corridor,
+        }
+    else:
+        shown = {
+            "place_name": incident.public_place_name_in(get_language()),
+            "description": incident.public_summary,
+            "zones": [
+                incident.coarse_subdistrict,
+                incident.coarse_district,
+                incident.coarse_governorate,
+            ],
+            "in_corridor": incident.coarse_in_corridor,
+        }
+    shown["zones"] = [zone for zone in shown["zones"] if zone is not None]
+    exact_read(request, object_ids=[incident.client_uuid])
     tiles = settings.LEAFLET_CONFIG["TILES"][0]
     map_config = {
         "lon": round(point.x, 6 if exact else 4),
@@ -236,13 +258,14 @@ def incident_detail(request, id):
         "tilesUrl": tiles[1],
         "tilesAttribution": tiles[2].get("attribution", ""),
         "maxZoom": tiles[2].get("maxZoom", 18),
-        "markerLabel": incident.place_name or str(incident.sub_event_type),
+        "markerLabel": shown["place_name"] or str(incident.sub_event_type),
     }
     return render(
         request,
         "incidents/incident_detail.html",
         {
             "incident": incident,
+            "shown": shown,
             "staff": staff,
             "exact": exact,
             "shows_review": staff or own,

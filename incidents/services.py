@@ -14,77 +14,148 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from incidents.dates import earliest_occurred_at, occurred_too_early_message
+from incidents.disclosure import GRID_LOCALITY_MAX_M
 from incidents.history import SUBMITTED_FIELDS, incident_change_record, incident_snapshot
-from incidents.models import EventType, Incident, IncidentChange, ReviewStatus, SubEventType
+from incidents.models import (
+    COARSE_GRID_DEGREES,
+    EventType,
+    Incident,
+    IncidentChange,
+    ReviewStatus,
+    SubEventType,
+)
 from patrols.models import M4_HIGHWAY
 from zones.services import zone_area_validate
 
 # How far ahead of the server clock a report may be dated (phones' clocks drift).
 FUTURE_TOLERANCE = datetime.timedelta(minutes=5)
 
-# The zones of points: sub-district by point-in-polygon, district and governorate from the
-# sub-district's parents (the ADM2 layer is the merged ADM3, so the hierarchy is consistent),
-# falling back to their own polygons in border gaps; corridor membership; true distance in metres
-# to the M4 on the spheroid. `{points}` is any relation with `id` and `location` columns (the
-# incidents table here; a bulk import's staged rows), so every writer gets the same zones.
-ZONES_OF_POINTS_SQL = """
+
+def _zones_of(point: str, alias: str) -> str:
+    """The lateral joins that find a point's sub-district (point in polygon), its district and
+    governorate (the sub-district's parents: the ADM2 layer is the merged ADM3, so the hierarchy
+    is consistent), falling back to their own polygons in border gaps. Built from constants."""
+    return f"""
+    LEFT JOIN LATERAL (
+        SELECT z.id, z.parent_id FROM zones_zone z
+        WHERE z.kind = 'subdistrict' AND ST_Intersects(z.geom, {point})
+        ORDER BY z.id LIMIT 1
+    ) {alias}_sd ON TRUE
+    CROSS JOIN LATERAL (
+        SELECT COALESCE({alias}_sd.parent_id, (
+            SELECT z.id FROM zones_zone z
+            WHERE z.kind = 'district' AND ST_Intersects(z.geom, {point})
+            ORDER BY z.id LIMIT 1
+        )) AS district_id
+    ) {alias}_dd
+    CROSS JOIN LATERAL (
+        SELECT COALESCE(
+            (SELECT z.parent_id FROM zones_zone z WHERE z.id = {alias}_dd.district_id),
+            (SELECT z.id FROM zones_zone z
+             WHERE z.kind = 'governorate' AND ST_Intersects(z.geom, {point})
+             ORDER BY z.id LIMIT 1)
+        ) AS governorate_id
+    ) {alias}_gg
+    CROSS JOIN LATERAL (
+        SELECT EXISTS (
+            SELECT 1 FROM zones_zone c
+            WHERE c.kind = 'security_corridor' AND ST_Intersects(c.geom, {point})
+        ) AS in_corridor
+    ) {alias}_co"""  # noqa: S608 (built from constants)  # nosec B608
+
+
+# The zones of points, twice: for the exact point (with the true distance in metres to the M4, on
+# the spheroid) and for its grid point, the one partners see (with the gazetteer's nearest
+# locality within GRID_LOCALITY_MAX_M), so that nothing a partner reads is finer than the grid
+# (incidents.disclosure). The grid points are few (one per 0.05 degree cell in use: under two
+# thousand for the whole area), so they are looked up once each, not once per incident.
+# `{points}` is any relation with `id` and `location` columns (the incidents table here; a bulk
+# import's staged rows), so every writer gets the same zones. Parameters: ZONES_OF_POINTS_PARAMS.
+ZONES_OF_POINTS_SQL = f"""
+    WITH pts AS (
+        SELECT p.id, p.location, ST_SnapToGrid(p.location, %(grid_degrees)s) AS cell
+        FROM {{points}} p
+    ),
+    cells AS (
+        SELECT DISTINCT ST_X(cell) AS x, ST_Y(cell) AS y FROM pts WHERE cell IS NOT NULL
+    ),
+    cell_zones AS (
+        SELECT c.x, c.y, g_sd.id AS subdistrict_id, g_dd.district_id, g_gg.governorate_id,
+               g_co.in_corridor, loc.id AS locality_id
+        FROM cells c
+        CROSS JOIN LATERAL (SELECT ST_SetSRID(ST_MakePoint(c.x, c.y), 4326) AS geom) g
+        {_zones_of("g.geom", "g")}
+        LEFT JOIN LATERAL (
+            SELECT l.id FROM zones_locality l
+            WHERE l.location && ST_Expand(g.geom, %(locality_box_degrees)s)
+              AND ST_DWithin(l.location::geography, g.geom::geography, %(locality_max_m)s)
+            ORDER BY ST_Distance(l.location::geography, g.geom::geography), l.id
+            LIMIT 1
+        ) loc ON TRUE
+    )
     SELECT inc.id,
-           sd.id AS subdistrict_id,
-           dd.district_id,
-           gg.governorate_id,
-           EXISTS (
-               SELECT 1 FROM zones_zone c
-               WHERE c.kind = 'security_corridor' AND ST_Intersects(c.geom, inc.location)
-           ) AS in_corridor,
+           e_sd.id AS subdistrict_id,
+           e_dd.district_id,
+           e_gg.governorate_id,
+           e_co.in_corridor,
            (
                SELECT ST_Distance(r.geom::geography, inc.location::geography)
                FROM patrols_route r WHERE r.slug = %(m4_slug)s
-           ) AS distance_m
-    FROM {points} inc
-    LEFT JOIN LATERAL (
-        SELECT z.id, z.parent_id FROM zones_zone z
-        WHERE z.kind = 'subdistrict' AND ST_Intersects(z.geom, inc.location)
-        ORDER BY z.id LIMIT 1
-    ) sd ON TRUE
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(sd.parent_id, (
-            SELECT z.id FROM zones_zone z
-            WHERE z.kind = 'district' AND ST_Intersects(z.geom, inc.location)
-            ORDER BY z.id LIMIT 1
-        )) AS district_id
-    ) dd
-    CROSS JOIN LATERAL (
-        SELECT COALESCE(
-            (SELECT z.parent_id FROM zones_zone z WHERE z.id = dd.district_id),
-            (SELECT z.id FROM zones_zone z
-             WHERE z.kind = 'governorate' AND ST_Intersects(z.geom, inc.location)
-             ORDER BY z.id LIMIT 1)
-        ) AS governorate_id
-    ) gg
-"""
+           ) AS distance_m,
+           cz.subdistrict_id AS coarse_subdistrict_id,
+           cz.district_id AS coarse_district_id,
+           cz.governorate_id AS coarse_governorate_id,
+           COALESCE(cz.in_corridor, false) AS coarse_in_corridor,
+           cz.locality_id AS coarse_locality_id
+    FROM pts inc
+    {_zones_of("inc.location", "e")}
+    LEFT JOIN cell_zones cz ON cz.x = ST_X(inc.cell) AND cz.y = ST_Y(inc.cell)
+"""  # noqa: S608 (built from constants)  # nosec B608
+
+ZONES_OF_POINTS_PARAMS = {
+    "m4_slug": M4_HIGHWAY,
+    "grid_degrees": COARSE_GRID_DEGREES,
+    "locality_max_m": GRID_LOCALITY_MAX_M,
+    # A box around the grid point that holds every place within GRID_LOCALITY_MAX_M up to 50 N:
+    # the GiST index answers it before the distances are computed on the spheroid.
+    "locality_box_degrees": GRID_LOCALITY_MAX_M / (111_320 * 0.64) + 0.001,
+}
+
+# The zone columns of the incidents table that ZONES_OF_POINTS_SQL gives, by its column names.
+ZONE_COLUMNS = {
+    "subdistrict_id": "subdistrict_id",
+    "district_id": "district_id",
+    "governorate_id": "governorate_id",
+    "in_corridor": "in_corridor",
+    "distance_to_m4_m": "distance_m",
+    "coarse_subdistrict_id": "coarse_subdistrict_id",
+    "coarse_district_id": "coarse_district_id",
+    "coarse_governorate_id": "coarse_governorate_id",
+    "coarse_in_corridor": "coarse_in_corridor",
+    "coarse_locality_id": "coarse_locality_id",
+}
+
+_ASSIGNED_POINTS = (
+    "(SELECT id, location FROM incidents_incident"
+    " WHERE %(ids)s::bigint[] IS NULL OR id = ANY(%(ids)s::bigint[]))"
+)
 
 # One statement assigns the zones of every incident (or of the given ids). Only rows whose zones
 # changed are written, so running it twice changes nothing.
 ZONES_ASSIGN_SQL = f"""
-WITH assigned AS ({ZONES_OF_POINTS_SQL.replace("{points}", "incidents_incident").rstrip()}
-    WHERE %(ids)s::bigint[] IS NULL OR inc.id = ANY(%(ids)s::bigint[])
+WITH assigned AS ({ZONES_OF_POINTS_SQL.replace("{points}", _ASSIGNED_POINTS).rstrip()}
 )
 UPDATE incidents_incident i
-SET subdistrict_id = a.subdistrict_id,
-    district_id = a.district_id,
-    governorate_id = a.governorate_id,
-    in_corridor = a.in_corridor,
-    distance_to_m4_m = a.distance_m,
+SET {", ".join(f"{column} = a.{source}" for column, source in ZONE_COLUMNS.items())},
     updated_at = clock_timestamp()
 FROM assigned a
 WHERE i.id = a.id
-  AND (i.subdistrict_id IS DISTINCT FROM a.subdistrict_id
-       OR i.district_id IS DISTINCT FROM a.district_id
-       OR i.governorate_id IS DISTINCT FROM a.governorate_id
-       OR i.in_corridor IS DISTINCT FROM a.in_corridor
-       OR i.distance_to_m4_m IS DISTINCT FROM a.distance_m)
-"""  # noqa: S608 (built from the constant above)  # nosec B608
+  AND ({", ".join(f"i.{column}" for column in ZONE_COLUMNS)})
+      IS DISTINCT FROM ({", ".join(f"a.{source}" for source in ZONE_COLUMNS.values())})
+"""  # noqa: S608 (built from the constants above)  # nosec B608
 
 
 def incident_zones_assign(*, ids: list[int] | None = None) -> int:
@@ -93,7 +164,7 @@ def incident_zones_assign(*, ids: list[int] | None = None) -> int:
     Returns the number of rows whose zones changed.
     """
     with connection.cursor() as cursor:
-        cursor.execute(ZONES_ASSIGN_SQL, {"ids": ids, "m4_slug": M4_HIGHWAY})
+        cursor.execute(ZONES_ASSIGN_SQL, {**ZONES_OF_POINTS_PARAMS, "ids": ids})
         return cursor.rowcount
 
 
@@ -112,13 +183,16 @@ class SubmitResult:
 
 
 def incident_validate(incident: Incident) -> None:
-    """Checks beyond field types: not in the future, inside the area, taxonomy consistent."""
+    """Checks beyond field types: not in the future nor before the conflict, inside the area,
+    taxonomy consistent."""
     errors: dict[str, list[str]] = {}
     now = timezone.now()
     if incident.occurred_at and incident.occurred_at > now + FUTURE_TOLERANCE:
         errors.setdefault("occurred_at", []).append(
             _("The time of an incident cannot be in the future.")
         )
+    if incident.occurred_at and incident.occurred_at < earliest_occurred_at():
+        errors.setdefault("occurred_at", []).append(occurred_too_early_message())
     if (
         incident.sub_event_type_id
         and incident.event_type_id
@@ -213,6 +287,12 @@ def _repeat_result(existing: Incident, digest: str) -> SubmitResult:
     return SubmitResult(incident=existing, created=False)
 
 
+# A shareable summary is a few sentences, not a second description.
+PUBLIC_SUMMARY_MAX_LENGTH = 2000
+PUBLIC_SUMMARY_NEEDS_VERIFY = gettext_lazy(
+    "A shareable summary is approved by verifying the report: choose Verify."
+)
+
 REVIEW_TRANSITIONS = {
     ReviewStatus.SUBMITTED: {
         ReviewStatus.UNDER_REVIEW,
@@ -244,10 +324,14 @@ def incident_review(
     status: str,
     note: str = "",
     duplicate_of: Incident | None = None,
+    public_summary: str | None = None,
 ) -> Incident:
     """Record a review decision: verify, reject (with a reason), or mark as a duplicate of another.
 
-    The decision is written to the audit log. A duplicate leaves the partner feeds as "merged".
+    Verifying is also when the analyst approves the shareable summary (`public_summary`), the
+    only account of the report partners read (PRODUCT.md, "Do no harm" 6); None leaves it as it
+    is. The decision is written to the audit log. A duplicate leaves the partner feeds as
+    "merged".
     """
     from accounts.models import AuditEvent
     from accounts.services import audit_record
@@ -263,6 +347,19 @@ def incident_review(
         )
     if status == ReviewStatus.REJECTED and not note.strip():
         raise ValidationError({"note": _("Give the reason for rejecting the report.")})
+    if public_summary is not None:
+        public_summary = public_summary.strip()
+        if "\x00" in public_summary:
+            raise ValidationError({"public_summary": _("NUL characters are not allowed.")})
+        if len(public_summary) > PUBLIC_SUMMARY_MAX_LENGTH:
+            raise ValidationError(
+                {
+                    "public_summary": _("At most %(n)d characters.")
+                    % {"n": PUBLIC_SUMMARY_MAX_LENGTH}
+                }
+            )
+        if status != ReviewStatus.VERIFIED and public_summary != incident.public_summary:
+            raise ValidationError({"public_summary": str(PUBLIC_SUMMARY_NEEDS_VERIFY)})
     if status == ReviewStatus.DUPLICATE:
         if duplicate_of is None:
             raise ValidationError({"duplicate_of": _("Name the report this one duplicates.")})
@@ -281,6 +378,8 @@ def incident_review(
     incident.reviewed_at = now
     if status == ReviewStatus.VERIFIED and incident.verified_at is None:
         incident.verified_at = now
+    if public_summary is not None:
+        incident.public_summary = public_summary
     incident.save()
     incident_change_record(
         incident=incident,
@@ -299,6 +398,7 @@ def incident_review(
             "to": status,
             "note": note,
             "duplicate_of": str(duplicate_of.client_uuid) if duplicate_of else None,
+            "public_summary": incident.public_summary,
         },
     )
     return incident

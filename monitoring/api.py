@@ -12,6 +12,7 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from accounts.audit import no_exact_locations
 from alerts.api.views import AlertViewSet
 from briefs.api.views import BriefViewSet
 from camps.api.views import CampViewSet
@@ -22,7 +23,11 @@ from incidents.api.exports import (
     IncidentGeoJSONExportView,
 )
 from incidents.api.map import IncidentClustersView, IncidentSubdistrictCountsView
-from incidents.api.review import DuplicateCandidatesView, IncidentHistoryView
+from incidents.api.review import (
+    DuplicateCandidatesView,
+    IncidentHistoryView,
+    ReviewDecisionView,
+)
 from incidents.api.views import IncidentViewSet, TaxonomyView
 from monitoring import schema  # noqa: F401  (registers the OpenAPI schema extensions)
 from patrols.api.views import ObservationPostViewSet, PatrolViewSet, RouteViewSet
@@ -41,6 +46,7 @@ router.register("alerts", AlertViewSet, basename="alert")
 router.register("briefs", BriefViewSet, basename="brief")
 
 
+@no_exact_locations
 @extend_schema(
     tags=["health"],
     auth=[],
@@ -84,6 +90,11 @@ urlpatterns = [
         name="incident-duplicate-candidates",
     ),
     path("incidents/<uuid:id>/history/", IncidentHistoryView.as_view(), name="incident-history"),
+    path(
+        "incidents/<uuid:id>/review/",
+        ReviewDecisionView.as_view(),
+        name="incident-review-decision",
+    ),
     path("incidents/clusters/", IncidentClustersView.as_view(), name="incident-clusters"),
     path(
         "incidents/by-subdistrict/",

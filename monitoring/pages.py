@@ -13,13 +13,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language_bidi
+from django.utils.translation import get_language, get_language_bidi
 from django.utils.translation import gettext as _
 
+from accounts.audit import no_exact_locations
 from accounts.permissions import ALL_ROLES
 from accounts.roles import Role, role_of, sees_exact_locations
 from camps.models import Camp
 from camps.selectors import camps_in_zone
+from incidents.disclosure import filters_on_grid
 from incidents.models import EventType
 from incidents.selectors import (
     DEFAULT_RADII_M,
@@ -30,6 +32,7 @@ from incidents.selectors import (
     incident_counts_near,
 )
 from monitoring.views import TYPE_COLOURS
+from stats.privacy import withhold
 from zones.models import Zone, ZoneKind
 
 LATEST_INCIDENTS = 20
@@ -113,6 +116,7 @@ def _chart_rows(chart: dict) -> list[tuple[str, list]]:
 
 
 @login_required
+@no_exact_locations
 def zone_page(request, pcode: str):
     """A zone: its outline on a map, incidents by event type per month (or week), its camps and
     its latest incidents, as far as the reader's role may see them."""
@@ -125,18 +129,41 @@ def zone_page(request, pcode: str):
     if period not in PERIODS:
         period = "month"
 
-    incidents = counted_incidents(request.user).in_zone(zone)
+    # Readers who may not see exact locations count and list by the grid point's zones, and read
+    # the gazetteer's place names (incidents.disclosure).
+    grid = filters_on_grid(request.user)
+    incidents = counted_incidents(request.user).in_zone(zone, grid=grid)
     event_types = list(EventType.objects.order_by("position", "name"))
     chart = _type_chart(
         incident_counts_by_type_and_period(incidents, period=period), event_types, period
     )
     total = sum(sum(dataset["data"]) for dataset in chart["datasets"])
+    # The one small-count rule (stats.privacy); a reporter's counts are of their own reports.
+    total = withhold(total, viewer=request.user, own_reports=True)
+    for dataset in chart["datasets"]:
+        dataset["data"] = [
+            withhold(n, viewer=request.user, own_reports=True) for n in dataset["data"]
+        ]
+    place_fields = (
+        (
+            "coarse_locality__name_en",
+            "coarse_locality__name_ar",
+            "coarse_subdistrict__name_en",
+            "coarse_subdistrict__name_ar",
+        )
+        if grid
+        else ("place_name",)
+    )
     latest = list(
-        incidents.select_related("sub_event_type", "event_type")
+        incidents.select_related(
+            "sub_event_type",
+            "event_type",
+            *(("coarse_locality", "coarse_subdistrict") if grid else ()),
+        )
         .only(
             "client_uuid",
             "occurred_at",
-            "place_name",
+            *place_fields,
             "review_status",
             "killed_civilians",
             "killed_combatants",
@@ -147,6 +174,11 @@ def zone_page(request, pcode: str):
         )
         .order_by("-occurred_at", "-id")[:LATEST_INCIDENTS]
     )
+    language = get_language()
+    for incident in latest:
+        incident.shown_place_name = (
+            incident.public_place_name_in(language) if grid else incident.place_name
+        )
     camps = list(
         camps_in_zone(zone)
         .with_latest_population()
@@ -229,6 +261,7 @@ def _anchor(request) -> tuple[datetime.datetime, datetime.date | None, bool]:
 
 
 @login_required
+@no_exact_locations
 def camp_page(request, site_id: str):
     """A camp: its population over time and the incidents within 1, 3 and 5 km over the last 7
     and 30 days (before `?at=` when given), counted as the reader's role may see them."""
@@ -258,7 +291,10 @@ def camp_page(request, site_id: str):
         [
             {
                 "radius_km": radius // 1000,
-                "counts": [counts[radius][days] for days in DEFAULT_WINDOWS_DAYS],
+                "counts": [
+                    withhold(counts[radius][days], viewer=request.user, own_reports=True)
+                    for days in DEFAULT_WINDOWS_DAYS
+                ],
             }
             for radius in DEFAULT_RADII_M
         ]

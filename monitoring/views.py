@@ -12,9 +12,11 @@ from django.utils.translation import get_language_bidi
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
 from incidents.models import EventType, Incident, ReviewStatus
 from monitoring.tasks import HEARTBEAT_KEY
+from stats.privacy import WITHHELD_MARK, withheld_label
 from zones.models import Zone, ZoneKind
 
 # Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), one per event
@@ -115,7 +117,8 @@ def _dashboard_config(request, role) -> dict:
             "population_unknown": _("Population unknown"),
             "posts_active": _("Active since %(d)s"),
             "per_subdistrict": _("%(n)s incidents in the period"),
-            "withheld": _("Fewer than 3 (withheld)"),
+            "withheld": withheld_label(),
+            "withheld_mark": WITHHELD_MARK,
             "patrol": _("Patrol %(d)s"),
             "all_time": _("All dates"),
             "cluster": _("%(n)s incidents: zoom in to see them"),
@@ -125,6 +128,7 @@ def _dashboard_config(request, role) -> dict:
 
 
 @login_required
+@no_exact_locations
 def home(request):
     """The analysts' map dashboard. It holds no data: the page script reads the API with the
     session, so each role sees on the map exactly what the API gives it."""
@@ -140,6 +144,7 @@ def home(request):
 
 
 @never_cache
+@no_exact_locations
 def health(request):
     """Liveness for load balancers: answers when the database answers; reports the last heartbeat
     that beat scheduled and a worker ran (null when Redis is down or no worker has run one)."""

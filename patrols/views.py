@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
 from patrols.models import Patrol, PatrolEvent
 
@@ -44,6 +45,7 @@ def _page_size(request) -> int:
 
 
 @patrol_reader_required
+@no_exact_locations
 def patrol_index(request):
     """Patrols, newest first, with their number of events; paged, at most 200 a page."""
     patrols = (
@@ -66,6 +68,7 @@ def patrol_index(request):
 
 
 @patrol_reader_required
+@no_exact_locations
 def patrol_page(request, id: int):
     """One patrol: its track and route on a map (fetched from the API), its events in time order."""
     patrol = get_object_or_404(

@@ -2,11 +2,12 @@
 of PRODUCT.md: analysts and admins see everything; reporters their own reports; partners verified
 reports on the 0.05 degree grid with no reporter identity; anyone else nothing.
 
-Figures: status codes against the rules; leaks (another user's name, an exact location, a report
-the reader may not see) found by scanning every answer to a non-staff reader for the battery's own
-names, coordinates and ids; writes that refused requests would have made, and server fields that
-a reporter tried to set, checked in the database. Last, a partner probes a verified report with
-many tiny bounding boxes and radii: the answers must depend on its grid point alone.
+Figures: status codes against the rules; leaks (another user's name, an exact location or a
+description of a report the reader may not see exactly, a report the reader may not see) found
+by scanning every answer to a non-staff reader for the battery's own names, coordinates, words
+and ids; writes that refused requests would have made, and server fields that a reporter tried
+to set, checked in the database. Last, a partner probes a verified report with many tiny
+bounding boxes and radii: the answers must depend on its grid point alone.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ TILE_ZOOM = 9
 EXTENT = 4096
 DAMASCUS = zoneinfo.ZoneInfo("Asia/Damascus")
 MARKUP = '<script>alert("rel")</script><img src=x onerror="alert(2)">'
+TYPED = "typed"  # starts a word only a report's description holds (typed_marker)
 FORMULA = '=HYPERLINK("http://127.0.0.1/x","open")'
 
 
@@ -75,6 +77,12 @@ class Report:
     def lat(self) -> float:
         return self.body["location"]["coordinates"][1]
 
+    @property
+    def typed(self) -> str | None:
+        """The word (typed_marker) only its description holds, if the battery put one in."""
+        words = str(self.body.get("description", "")).split()
+        return next((w for w in words if w.startswith(TYPED)), None)
+
 
 def sees(role: str, report: Report) -> bool:
     """May this role read the report (PRODUCT.md)?"""
@@ -87,6 +95,21 @@ def sees(role: str, report: Report) -> bool:
 
 def sees_exactly(role: str, report: Report) -> bool:
     return role in STAFF or report.owner == role
+
+
+def searches_text(role: str) -> bool:
+    """Whether the role's `q` searches the records' own text (description, typed place name):
+    staff's, and reporters' (who read their own reports as written; incidents.disclosure
+    `reads_exact`). A partner's `q` runs on the grid view's text: the approved summary and the
+    gazetteer's name of the grid point, never the description or the typed place name."""
+    return role in STAFF | REPORTERS
+
+
+def found_by_q(role: str, report: Report) -> bool:
+    """Does the scenario's `q` (its token) find this report for the role? The token is in every
+    description and in the summary approved when verifying: partners find verified reports by
+    their summary (and see no others anyway)."""
+    return sees(role, report) and (searches_text(role) or report.verified)
 
 
 def public(role: str, report: Report) -> bool:
@@ -162,6 +185,12 @@ def tile_bounds(z: int, x: int, y: int, *, buffer: float) -> tuple[float, float,
     return lon0, lat(y + 1 + buffer), lon1, lat(y - buffer)
 
 
+def typed_marker(token: str, key: str) -> str:
+    """A word only in a report's description: what the reporter typed, which only readers of
+    the exact record may meet."""
+    return f"{TYPED}{token}{key.replace('-', '')}"
+
+
 def coordinate_texts(value: float) -> set[str]:
     """How a coordinate reads in text with four or more decimals (truncated or rounded)."""
     return {f"{math.trunc(value * 10_000) / 10_000:.4f}", f"{value:.4f}"}
@@ -176,7 +205,10 @@ class Setting:
     token: str  # in every report's description: `q` finds this scenario's reports
     reports: dict[str, Report]  # two reporters' reports, submitted and verified
     deciding: dict[str, Report]  # the report each staff role decides on and edits
-    alerts: dict[str, str]  # "verified" / "unverified" -> the alert's id
+    # "verified" / "unverified" -> the id of the alert raised on the report's exact point (for
+    # staff), and of the one raised on its grid point (for everyone else; alerts.rules)
+    alerts: dict[str, str]
+    grid_alerts: dict[str, str]
     brief_day: str
     pcode: str  # the verified report's sub-district
     tile: tuple[int, int, int]
@@ -193,7 +225,7 @@ def setting_make(ctx: Context) -> Setting:
     """Reports of two reporters, submitted and verified, dated 40-60 days back (no alert rule or
     weekly trend fires for them), an alert for a verified and for an unverified report, and the
     daily brief of the verified report's day."""
-    from alerts.models import Alert, AlertKind
+    from alerts.models import Alert, AlertBasis, AlertKind
     from briefs.models import DailyBrief
     from briefs.services import brief_build
     from incidents.models import Incident, ReviewStatus
@@ -208,7 +240,7 @@ def setting_make(ctx: Context) -> Setting:
     def make(key: str, owner: str, verify: bool) -> Report:
         # Every report's text carries markup and a spreadsheet formula: pages must escape the
         # one, CSV exports defuse the other.
-        description = f"{world.tag(NAME)} {token} {key} {MARKUP}"
+        description = f"{world.tag(NAME)} {token} {typed_marker(token, key)} {MARKUP}"
         body = world.report(
             rng, scenario=NAME, place=next(places), days_ago=(40, 60), description=description
         )
@@ -219,7 +251,14 @@ def setting_make(ctx: Context) -> Setting:
             raise RuntimeError(f"could not make {key}: {reply.describe()}")
         if verify:
             incident = Incident.objects.get(client_uuid=body["client_uuid"])
-            incident_review(incident=incident, reviewer=analyst, status=ReviewStatus.VERIFIED)
+            # Partners read the summary an analyst approves (never the description): it holds
+            # the token, so their `q` finds the report, and markup, which pages must escape.
+            incident_review(
+                incident=incident,
+                reviewer=analyst,
+                status=ReviewStatus.VERIFIED,
+                public_summary=f"{token} {key} summary {MARKUP}",
+            )
         return Report(key, owner, verify, body)
 
     reports = {
@@ -229,16 +268,23 @@ def setting_make(ctx: Context) -> Setting:
         "B-verified": make("B-verified", "reporter_b", True),
     }
     deciding = {role: make(f"for-{role}", "reporter_b", False) for role in sorted(STAFF)}
-    alerts = {}
+    # A rule over incidents raises one alert on the exact point (staff's) and one on the grid
+    # point (everyone else's), each a row of its own (alerts.rules).
+    alerts, grid_alerts = {}, {}
     for state, key in (("verified", "B-verified"), ("unverified", "B-submitted")):
         incident = Incident.objects.get(client_uuid=reports[key].uuid)
-        alert = Alert.objects.create(
-            kind=AlertKind.CORRIDOR,
-            key=f"reliability:{incident.client_uuid}",
-            occurred_at=incident.occurred_at,
-            incident=incident,
-        )
-        alerts[state] = str(alert.uuid)
+        for basis, ids, prefix in (
+            (AlertBasis.EXACT, alerts, ""),
+            (AlertBasis.GRID, grid_alerts, "grid:"),
+        ):
+            alert = Alert.objects.create(
+                kind=AlertKind.CORRIDOR,
+                key=f"reliability:{prefix}{incident.client_uuid}",
+                occurred_at=incident.occurred_at,
+                incident=incident,
+                basis=basis,
+            )
+            ids[state] = str(alert.uuid)
     probed = Incident.objects.select_related("subdistrict").get(
         client_uuid=reports["B-verified"].uuid
     )
@@ -257,6 +303,7 @@ def setting_make(ctx: Context) -> Setting:
         reports=reports,
         deciding=deciding,
         alerts=alerts,
+        grid_alerts=grid_alerts,
         brief_day=day.isoformat(),
         pcode=probed.subdistrict.pcode,
         tile=tile_of(point.lon, point.lat),
@@ -326,8 +373,9 @@ def report_page(role: str, report: Report) -> set[int]:
 
 
 def visible_set(s: Setting, role: str, ids: set[str]) -> list[str]:
-    """The battery's reports in an answer are exactly those the role may see."""
-    want = {r.uuid for r in s.all_reports() if sees(role, r)}
+    """The battery's reports in an answer (to a request filtered by `q`) are exactly those the
+    role may see and its `q` finds."""
+    want = {r.uuid for r in s.all_reports() if found_by_q(role, r)}
     got = ids & {r.uuid for r in s.all_reports()}
     keys = {r.uuid: r.key for r in s.all_reports()}
     wrong = sorted(keys[u] for u in want ^ got)
@@ -374,7 +422,7 @@ def operations(s: Setting) -> list[Op]:
 
         must, may, problems = set(), set(), []
         for report in s.all_reports():
-            if sees(role, report):
+            if found_by_q(role, report):
                 if all(inside(*p) for p in places(report)):
                     must.add(report.key)
                 if any(inside(*p) for p in places(report)):
@@ -394,7 +442,11 @@ def operations(s: Setting) -> list[Op]:
         return problems
 
     def clusters(role, _report, reply: Reply) -> list[str]:
-        want = sum(1 for r in s.all_reports() if sees(role, r))
+        """The count of the reports the role's `q` finds; for partners a count of 1 or 2 is
+        withheld (null, stats.privacy), a reporter's count of their own reports is not."""
+        want = sum(1 for r in s.all_reports() if found_by_q(role, r))
+        if role == "partner" and 0 < want < 3:
+            want = None
         got = reply.json()["count"]
         return [] if got == want else [f"clusters count {got} for {role}, the rules say {want}"]
 
@@ -413,27 +465,39 @@ def operations(s: Setting) -> list[Op]:
     def exported(role, _report, reply: Reply) -> list[str]:
         text = reply.text()
         problems = visible_set(s, role, {r.uuid for r in s.all_reports() if r.uuid in text})
-        if reply.headers.get("content-type", "").startswith("text/csv"):
-            cells = {cell for row in csv.reader(io.StringIO(text)) for cell in row}
-            if "'" + FORMULA not in cells:  # the control of unsafe_text's formula check
-                problems.append(f"export for {role}: the place name is not in it, defused")
+        if searches_text(role):
+            if reply.headers.get("content-type", "").startswith("text/csv"):
+                cells = {cell for row in csv.reader(io.StringIO(text)) for cell in row}
+                if "'" + FORMULA not in cells:  # the control of unsafe_text's formula check
+                    problems.append(f"export for {role}: the place name is not in it, defused")
+        elif "HYPERLINK" in text:
+            # Grid readers get the gazetteer's place name, never the typed one.
+            problems.append(f"export for {role}: holds the place name the reporter typed")
         return problems
 
     def alert_list(role, _report, reply: Reply) -> list[str]:
+        """Staff get the alerts raised on exact points, of verified and unverified reports;
+        partners only the one raised on the grid point of the verified report."""
         ids = {row["id"] for row in reply.json()["results"]}
-        want = {s.alerts["verified"]} | ({s.alerts["unverified"]} if role in STAFF else set())
-        got = ids & set(s.alerts.values())
+        want = set(s.alerts.values()) if role in STAFF else {s.grid_alerts["verified"]}
+        got = ids & (set(s.alerts.values()) | set(s.grid_alerts.values()))
         return [] if got == want else [f"alerts {sorted(got)} for {role}, the rules say {want}"]
 
-    def alert_of(state: str) -> Op:
-        allowed = PARTNER_READERS if state == "verified" else STAFF
+    def alert_of(state: str, *, grid: bool) -> Op:
+        """Staff read the alerts raised on exact points; partners those raised on grid points,
+        of verified reports. Any other alert answers 404."""
+        if grid:
+            allowed = frozenset({"partner"}) if state == "verified" else frozenset()
+        else:
+            allowed = STAFF
 
         def expect(role: str, _report) -> set[int]:
             gate = api_gate(role, PARTNER_READERS)
             return gate or ({200} if role in allowed else {404})
 
-        alert = s.alerts[state]
-        return Op(f"alert of a {state} report", lambda _r: f"/api/v1/alerts/{alert}/", expect)
+        alert = (s.grid_alerts if grid else s.alerts)[state]
+        name = f"{'grid ' if grid else ''}alert of a {state} report"
+        return Op(name, lambda _r: f"/api/v1/alerts/{alert}/", expect)
 
     z, x, y = s.tile
     day = s.brief_day
@@ -519,8 +583,10 @@ def operations(s: Setting) -> list[Op]:
             readers(PARTNER_READERS),
             content=alert_list,
         ),
-        alert_of("verified"),
-        alert_of("unverified"),
+        alert_of("verified", grid=False),
+        alert_of("unverified", grid=False),
+        alert_of("verified", grid=True),
+        alert_of("unverified", grid=True),
         Op("daily briefs", lambda _r: "/api/v1/briefs/", readers(READERS)),
         Op("daily brief", lambda _r: f"/api/v1/briefs/{day}/", readers(READERS)),
         Op("page: review queue", lambda _r: "/review/?page_size=100", pages(STAFF), web=True),
@@ -640,7 +706,8 @@ def send(call: Call, actors: dict[str, Actor]) -> None:
 
 def leaks(s: Setting, call: Call, usernames: list[str], own: str | None) -> list[str]:
     """What an answer to a non-staff reader must never hold: another user's name, a report the
-    reader may not meet, the exact location of a report the reader may not see exactly."""
+    reader may not meet, the exact location or the description of a report the reader may not
+    see exactly."""
     role, reply = call.role, call.reply
     if role in STAFF or not reply.ok or not reply.body:
         return []
@@ -653,6 +720,8 @@ def leaks(s: Setting, call: Call, usernames: list[str], own: str | None) -> list
         if not public(role, report) and report.uuid in text:
             found.append(f"{call.ident}: shows {report.key}, which {role} may not see")
         if not sees_exactly(role, report):
+            if report.typed and report.typed in text:
+                found.append(f"{call.ident}: holds the description of {report.key}")
             lon, lat = coordinate_texts(report.lon), coordinate_texts(report.lat)
             if any(t in text for t in lon) and any(t in text for t in lat):
                 found.append(f"{call.ident}: holds the exact location of {report.key}")
@@ -821,8 +890,10 @@ def probes_judge(s: Setting, probes: list[Probe]) -> tuple[list[str], float, flo
             hits.append((probe.lon, probe.lat))
     gx, gy = snapped(report.lon), snapped(report.lat)
     grid_error = metres(gx, gy, report.lon, report.lat)
-    if not hits:
-        return mismatches, float("nan"), grid_error
+    if not hits or len(hits) == len(probes):
+        # All answers alike: they tell nothing beyond the grid point (which the partner reads in
+        # the record), so that is the best estimate.
+        return mismatches, grid_error, grid_error
     ex = sum(lon for lon, _ in hits) / len(hits)
     ey = sum(lat for _, lat in hits) / len(hits)
     return mismatches, metres(ex, ey, report.lon, report.lat), grid_error

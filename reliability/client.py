@@ -57,12 +57,22 @@ class Reply:
 class Client:
     """Requests as one caller: an API key, a signed-in session, or nobody."""
 
-    def __init__(self, base_url: str, *, api_key: str | None = None, name: str = "anonymous"):
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        api_key: str | None = None,
+        name: str = "anonymous",
+        source: str | None = None,
+    ):
         parts = urlsplit(base_url)
         self.host = parts.hostname or "127.0.0.1"
         self.port = parts.port or 80
         self.api_key = api_key
         self.name = name
+        # The local address to connect from (another loopback address: another client address
+        # for the server, e.g. for the sign-in lockout, which counts failures per address).
+        self.source_address = (source, 0) if source else None
         self.cookies: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -92,7 +102,9 @@ class Client:
             path += ("&" if "?" in path else "?") + urlencode(params)
         sent.update(headers or {})
         started = time.perf_counter()
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+        connection = http.client.HTTPConnection(
+            self.host, self.port, timeout=timeout, source_address=self.source_address
+        )
         try:
             # The server may answer (e.g. 400 for a body over Django's size limit) and close the
             # connection before reading all of the body: its answer is still there to read.

@@ -13,7 +13,8 @@ from django.db import connection, transaction
 STATS_LOCK_KEY = 72_400_001
 
 # Buckets claimed from the outbox are recomputed from the incidents of that zone and local day,
-# using the stored zone columns and the (zone column, occurred_at) indexes.
+# using the stored zone columns and the (zone column, occurred_at) indexes: the exact statistics
+# by the exact point's zones, the grid statistics (verified incidents only) by the grid point's.
 RECOMPUTE_CLAIMED_SQL = """
 WITH claimed AS (
     DELETE FROM stats_statsoutbox RETURNING zone_id, day
@@ -21,6 +22,41 @@ WITH claimed AS (
 buckets AS (
     SELECT DISTINCT c.zone_id, c.day, z.kind
     FROM claimed c JOIN zones_zone z ON z.id = c.zone_id
+),
+grid_fresh AS (
+    SELECT b.zone_id, b.day, i.sub_event_type_id,
+           count(*) AS incidents,
+           sum(i.killed_civilians + i.killed_combatants) AS killed,
+           sum(i.injured_civilians + i.injured_combatants) AS injured
+    FROM buckets b
+    JOIN incidents_incident i
+      ON i.deleted_at IS NULL AND i.review_status = 'verified'
+     AND i.occurred_at >= (b.day::timestamp AT TIME ZONE 'Asia/Damascus')
+     AND i.occurred_at < ((b.day + 1)::timestamp AT TIME ZONE 'Asia/Damascus')
+     AND CASE b.kind
+             WHEN 'governorate' THEN i.coarse_governorate_id = b.zone_id
+             WHEN 'district' THEN i.coarse_district_id = b.zone_id
+             WHEN 'subdistrict' THEN i.coarse_subdistrict_id = b.zone_id
+             WHEN 'security_corridor' THEN i.coarse_in_corridor
+             ELSE false
+         END
+    GROUP BY b.zone_id, b.day, i.sub_event_type_id
+),
+grid_removed AS (
+    DELETE FROM stats_zonedaygridstat s USING buckets b
+    WHERE s.zone_id = b.zone_id AND s.day = b.day
+      AND NOT EXISTS (
+          SELECT 1 FROM grid_fresh f
+          WHERE f.zone_id = s.zone_id AND f.day = s.day
+            AND f.sub_event_type_id = s.sub_event_type_id
+      )
+),
+grid_written AS (
+    INSERT INTO stats_zonedaygridstat
+        (zone_id, day, sub_event_type_id, incidents, killed, injured)
+    SELECT zone_id, day, sub_event_type_id, incidents, killed, injured FROM grid_fresh
+    ON CONFLICT (zone_id, day, sub_event_type_id) DO UPDATE
+    SET incidents = EXCLUDED.incidents, killed = EXCLUDED.killed, injured = EXCLUDED.injured
 ),
 fresh AS (
     SELECT b.zone_id, b.day, i.sub_event_type_id, i.review_status,
@@ -75,6 +111,23 @@ GROUP BY b.zone_id, b.day, i.sub_event_type_id, i.review_status
 """
 
 
+# The grid statistics from scratch: verified incidents by the zones of their grid points.
+GRID_REBUILD_SQL = """
+INSERT INTO stats_zonedaygridstat
+    (zone_id, day, sub_event_type_id, incidents, killed, injured)
+SELECT b.zone_id, b.day, i.sub_event_type_id,
+       count(*),
+       sum(i.killed_civilians + i.killed_combatants),
+       sum(i.injured_civilians + i.injured_combatants)
+FROM incidents_incident i
+CROSS JOIN LATERAL stats_buckets(
+    i.coarse_governorate_id, i.coarse_district_id, i.coarse_subdistrict_id,
+    i.coarse_in_corridor, i.occurred_at) b
+WHERE i.deleted_at IS NULL AND i.review_status = 'verified'
+GROUP BY b.zone_id, b.day, i.sub_event_type_id
+"""
+
+
 def _lock(cursor) -> None:
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STATS_LOCK_KEY])
 
@@ -96,7 +149,8 @@ def stats_recompute_pending() -> int:
 
 
 def stats_rebuild() -> int:
-    """Recompute everything: empty the table and the outbox, then one GROUP BY.
+    """Recompute everything: empty the tables and the outbox, then one GROUP BY each (the
+    exact statistics, then the grid statistics). Returns the exact statistics' rows.
 
     TRUNCATE rather than DELETE: a rebuild replaces every row, and TRUNCATE leaves no dead rows
     behind. It locks the table against readers until the rebuild commits (seconds at a million
@@ -106,7 +160,7 @@ def stats_rebuild() -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         _lock(cursor)
         cursor.execute("DELETE FROM stats_statsoutbox")
-        cursor.execute("TRUNCATE stats_zonedaystat")
+        cursor.execute("TRUNCATE stats_zonedaystat, stats_zonedaygridstat")
         # Loading first and indexing after is a third faster than keeping the primary key and
         # the bucket key's indexes up to date row by row; the definitions come from the catalog.
         cursor.execute(
@@ -126,6 +180,7 @@ def stats_rebuild() -> int:
                 f"ALTER TABLE stats_zonedaystat ADD CONSTRAINT "
                 f"{connection.ops.quote_name(name)} {definition}"
             )
+        cursor.execute(GRID_REBUILD_SQL)
         return rows
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from psycopg2 import sql
 
 RECENT_DAYS = 7
 BASELINE_DAYS = 28
@@ -23,20 +24,35 @@ BASELINE_DAYS = 28
 # incident in a quiet zone would be "infinitely improbable". Half an incident a week.
 MIN_WEEKLY_RATE = 0.5
 
+# Verified incidents per zone from the exact statistics, or (`grid`) from the grid statistics,
+# which hold verified incidents only, counted by the zones of their grid points.
 TRENDS_SQL = """
 SELECT z.id, z.pcode, z.kind, z.name_en, z.name_ar,
        COALESCE(sum(s.incidents) FILTER (WHERE s.day > %(baseline_end)s), 0) AS recent,
        COALESCE(sum(s.incidents) FILTER (WHERE s.day <= %(baseline_end)s), 0) AS baseline,
        COALESCE(sum(s.killed) FILTER (WHERE s.day > %(baseline_end)s), 0) AS recent_killed
 FROM zones_zone z
-LEFT JOIN stats_zonedaystat s
-  ON s.zone_id = z.id AND s.review_status = 'verified'
+LEFT JOIN {stats} s
+  ON s.zone_id = z.id AND {verified}
  AND s.day > %(baseline_start)s AND s.day <= %(as_of)s
 WHERE (%(kinds)s::text[] IS NULL OR z.kind = ANY(%(kinds)s::text[]))
   AND (%(zone_ids)s::bigint[] IS NULL OR z.id = ANY(%(zone_ids)s::bigint[]))
 GROUP BY z.id
 ORDER BY z.kind, z.pcode
 """
+
+
+def verified_stats_sql(template: str, *, grid: bool) -> sql.Composed:
+    """A statement over the verified statistics, `{stats} s` and `{verified}` filled in: the
+    exact table filtered on verified rows, or the grid table (verified rows only)."""
+    if grid:
+        return sql.SQL(template).format(
+            stats=sql.Identifier("stats_zonedaygridstat"), verified=sql.SQL("true")
+        )
+    return sql.SQL(template).format(
+        stats=sql.Identifier("stats_zonedaystat"),
+        verified=sql.SQL("s.review_status = {}").format(sql.Literal("verified")),
+    )
 
 
 @dataclass(frozen=True)
@@ -102,14 +118,16 @@ def zone_trends(
     as_of: datetime.date | None = None,
     kinds: list[str] | None = None,
     zone_ids: list[int] | None = None,
+    grid: bool = False,
 ) -> list[ZoneTrend]:
-    """Trends of every zone (or those of the given kinds or ids) for the week ending `as_of`."""
+    """Trends of every zone (or those of the given kinds or ids) for the week ending `as_of`;
+    `grid` for readers who may not see exact locations (counted by the grid points' zones)."""
     as_of = as_of or damascus_today()
     baseline_end = as_of - datetime.timedelta(days=RECENT_DAYS)
     baseline_start = baseline_end - datetime.timedelta(days=BASELINE_DAYS)
     with connection.cursor() as cursor:
         cursor.execute(
-            TRENDS_SQL,
+            verified_stats_sql(TRENDS_SQL, grid=grid),
             {
                 "as_of": as_of,
                 "baseline_end": baseline_end,

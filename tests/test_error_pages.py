@@ -60,7 +60,9 @@ def test_the_404_page_is_arabic_in_the_arabic_interface():
     client.cookies["django_language"] = "ar"
     page = client.get("/no-such-page/").content.decode()
     assert 'dir="rtl"' in page
-    assert "Page not found" not in page
+    assert "<h1>تعذر العثور على الصفحة</h1>" in page
+    assert "لا توجد صفحة بهذا العنوان، أو لا يسمح لك هذا الحساب برؤيتها." in page
+    assert "العودة إلى الصفحة الأولى" in page
 
 
 @pytest.mark.django_db

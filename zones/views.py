@@ -10,12 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import get_language_bidi
 
+from accounts.audit import no_exact_locations
 from accounts.permissions import ALL_ROLES
 from accounts.roles import role_of
 from zones.models import ADMIN_KINDS, Zone, ZoneKind
 
 
 @login_required
+@no_exact_locations
 def zone_index(request):
     """Governorates, their districts and sub-districts, and the agreement zones: one query, the
     tree built here."""

@@ -13,7 +13,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
+from accounts.audit import ExactLocationsMixin, exact_read
 from accounts.permissions import STAFF_ROLES
 from accounts.roles import Role, sees_exact_locations
 from alerts.models import Alert, AlertKind
@@ -63,6 +65,7 @@ class AlertDocSerializer(serializers.Serializer):
     retrieve=extend_schema(responses=AlertDocSerializer),
 )
 class AlertViewSet(
+    ExactLocationsMixin,
     StrictQueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -79,6 +82,23 @@ class AlertViewSet(
 
     def get_ordering(self, request) -> str:
         return "-created_at"
+
+    def _read(self, alerts) -> None:
+        """The incidents whose locations this response shows (exact for staff, audited)."""
+        exact_read(
+            self.request,
+            object_ids=[alert.incident.client_uuid for alert in alerts if alert.incident_id],
+        )
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        self._read(page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def retrieve(self, request, *args, **kwargs):
+        alert = self.get_object()
+        self._read([alert])
+        return Response(self.get_serializer(alert).data)
 
     def get_serializer_context(self):
         return {

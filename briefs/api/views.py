@@ -9,10 +9,11 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 
+from accounts.audit import ExactLocationsMixin, exact_read
 from accounts.permissions import ALL_ROLES
-from accounts.roles import sees_exact_locations
+from accounts.roles import role_of
 from briefs.models import DailyBrief
-from briefs.selectors import brief_for_reader
+from briefs.selectors import brief_for_reader, brief_headline_for_reader
 from common.views import StrictQueryParamsMixin
 
 
@@ -25,7 +26,7 @@ class BriefListSerializer(serializers.ModelSerializer):
         fields = ("day", "generated_at", "headline", "url")
 
     def get_headline(self, brief) -> dict[str, str]:
-        return brief.data.get("headline", {})
+        return brief_headline_for_reader(brief.data, role=self.context["role"])
 
     def get_url(self, brief) -> str:
         return self.context["request"].build_absolute_uri(
@@ -35,7 +36,7 @@ class BriefListSerializer(serializers.ModelSerializer):
 
 class BriefSerializer(serializers.BaseSerializer):
     def to_representation(self, brief: DailyBrief) -> dict:
-        data = brief_for_reader(brief.data, staff=self.context["staff"])
+        data = brief_for_reader(brief.data, role=self.context["role"])
         return {"day": brief.day, "generated_at": brief.generated_at, **data}
 
 
@@ -48,6 +49,7 @@ BriefDoc = inline_serializer(
         "totals": serializers.DictField(),
         "zones": serializers.ListField(child=serializers.DictField()),
         "notable": serializers.ListField(child=serializers.DictField()),
+        "notable_withheld": serializers.BooleanField(),
         "patrols": serializers.ListField(child=serializers.DictField()),
         "patrol_counts": serializers.DictField(),
         "alerts": serializers.DictField(),
@@ -58,6 +60,7 @@ BriefDoc = inline_serializer(
 @extend_schema(tags=["briefs"])
 @extend_schema_view(retrieve=extend_schema(responses=BriefDoc))
 class BriefViewSet(
+    ExactLocationsMixin,
     StrictQueryParamsMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -66,7 +69,8 @@ class BriefViewSet(
     """The day's picture, written every morning for the day before (Damascus time): per zone the
     day's verified incidents against the day before and the 28-day daily average, notable
     incidents, patrols and alerts; headlines in English and Arabic. Partners get grid locations
-    and no count below the suppression threshold."""
+    and no count below the suppression threshold; reporters the same counts and no incidents
+    (`notable` is empty and `notable_withheld` true)."""
 
     queryset = DailyBrief.objects.order_by("-day")
     serializer_class = BriefListSerializer
@@ -84,11 +88,21 @@ class BriefViewSet(
             raise Http404
         return brief
 
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        # The notable incidents, at their exact locations for staff.
+        exact_read(request, object_ids=[row["id"] for row in response.data["notable"]])
+        return response
+
+    def list(self, request, *args, **kwargs):
+        exact_read(request)  # days and headlines: no location
+        return super().list(request, *args, **kwargs)
+
     def get_serializer_class(self):
         return BriefSerializer if self.action == "retrieve" else BriefListSerializer
 
     def get_serializer_context(self):
         return {
             **super().get_serializer_context(),
-            "staff": sees_exact_locations(self.request.user),
+            "role": role_of(self.request.user),
         }

@@ -46,6 +46,7 @@ class CampViewSet(
     lookup_field = "site_id"
     lookup_value_regex = "[^/]+"
     read_roles = ALL_ROLES
+    exact_locations = False
 
     def get_queryset(self):
         camps = Camp.objects.with_latest_population().order_by("name_en", "site_id")

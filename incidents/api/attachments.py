@@ -10,7 +10,12 @@ from rest_framework.response import Response
 
 from accounts.roles import Role
 from common.views import StrictQueryParamsMixin
-from incidents.attachments import MAX_UPLOAD_BYTES, attachment_add
+from incidents.attachments import (
+    MAX_PIXELS,
+    MAX_UPLOAD_BYTES,
+    UploadRateExceeded,
+    attachment_add,
+)
 from incidents.models import Attachment, Incident
 
 
@@ -25,8 +30,9 @@ class AttachmentUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
         allow_empty_file=True,  # the service refuses it, with the same message as elsewhere
         help_text=(
-            f"A JPEG, PNG or WebP photo of at most {MAX_UPLOAD_BYTES // 2**20} MB. EXIF, GPS and "
-            "other metadata are removed before the photo is stored."
+            f"A JPEG, PNG or WebP photo of at most {MAX_UPLOAD_BYTES // 2**20} MB and "
+            f"{MAX_PIXELS // 1_000_000} megapixels. EXIF, GPS and other metadata are removed "
+            "before the photo is stored."
         ),
     )
 
@@ -41,6 +47,7 @@ class IncidentAttachmentsView(StrictQueryParamsMixin, generics.ListCreateAPIView
     parser_classes = [MultiPartParser]
     pagination_class = None
     read_roles = frozenset({Role.REPORTER, Role.ANALYST, Role.ADMIN})
+    exact_locations = False  # photo metadata (the file itself: incidents.photo_views)
     write_roles = frozenset({Role.REPORTER, Role.ANALYST, Role.ADMIN})
 
     def get_incident(self) -> Incident:
@@ -59,6 +66,7 @@ class IncidentAttachmentsView(StrictQueryParamsMixin, generics.ListCreateAPIView
             201: AttachmentSerializer,
             200: OpenApiResponse(AttachmentSerializer, description="This photo was already here."),
             400: OpenApiResponse(description="Not a JPEG, PNG or WebP photo, or too large."),
+            429: OpenApiResponse(description="Too many photos from this user in the hour."),
         },
     )
     def post(self, request, *args, **kwargs):
@@ -66,7 +74,18 @@ class IncidentAttachmentsView(StrictQueryParamsMixin, generics.ListCreateAPIView
         upload = AttachmentUploadSerializer(data=request.data)
         if not upload.is_valid():
             raise ValidationError(upload.errors)
-        result = attachment_add(incident=incident, upload=upload.validated_data["file"])
+        try:
+            result = attachment_add(
+                incident=incident, upload=upload.validated_data["file"], uploader=request.user
+            )
+        except UploadRateExceeded as exc:
+            # Named after the field like every other refusal; 429 tells the phone's outbox to
+            # keep the photo and send it later.
+            return Response(
+                {"file": [exc.message]},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(exc.retry_after)},
+            )
         return Response(
             AttachmentSerializer(result.attachment).data,
             status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK,

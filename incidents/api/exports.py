@@ -19,9 +19,8 @@ from rest_framework import generics
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 
-from accounts.models import AuditEvent
+from accounts.audit import ExactLocationsMixin, export_read
 from accounts.roles import Role, sees_exact_locations
-from accounts.services import audit_request
 from common.fields import GEOJSON_POINT_SCHEMA
 from common.views import StrictQueryParamsMixin
 from incidents import exports
@@ -85,7 +84,7 @@ def _export_schema(*, operation_id: str, summary: str, description: str, media_t
     )
 
 
-class IncidentExportView(StrictQueryParamsMixin, generics.GenericAPIView):
+class IncidentExportView(ExactLocationsMixin, StrictQueryParamsMixin, generics.GenericAPIView):
     """Base of the three exports: the subclasses name the format and the row generator."""
 
     filterset_class = IncidentFilter
@@ -124,10 +123,9 @@ class IncidentExportView(StrictQueryParamsMixin, generics.GenericAPIView):
         # The query runs here (see incidents.exports.export_rows), before the audit event:
         # a database error is an error response, not an export cut short.
         chunks = self.write(queryset, exact=exact)
-        audit_request(
+        # Written by the audit hook as the response leaves the view, before the stream is read.
+        export_read(
             request,
-            action=AuditEvent.Action.EXPORT,
-            object_type="incident",
             detail={
                 "format": self.export_format,
                 "filters": request.query_params.dict(),

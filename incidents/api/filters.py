@@ -7,14 +7,15 @@ import math
 
 import django_filters
 from django.contrib.gis.geos import Polygon
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 
-from accounts.roles import sees_exact_locations
+from incidents.disclosure import filters_on_grid, grid_path, reads_exact
 from incidents.models import EventType, Incident, ReviewStatus, SubEventType
-from zones.models import Zone
+from zones.models import Locality, Zone
 from zones.text import fold_for_search
 
 MAX_RADIUS_M = 100_000
@@ -103,7 +104,11 @@ class IncidentFilter(django_filters.FilterSet):
         method="filter_updated_since", label="Changed at or after (ISO 8601); for incremental sync."
     )
     q = django_filters.CharFilter(
-        method="filter_q", label="Text in the place name or description (Arabic or English)."
+        method="filter_q",
+        label=(
+            "Text in the place name or description (Arabic or English). Partners search what "
+            "they read: the gazetteer's place name and the approved summary."
+        ),
     )
 
     class Meta:
@@ -112,17 +117,19 @@ class IncidentFilter(django_filters.FilterSet):
 
     @property
     def coarse(self) -> bool:
-        return not sees_exact_locations(getattr(self.request, "user", None))
+        """Whether the filters run on the grid view (incidents.disclosure): the grid point, its
+        zones and corridor membership, the public text."""
+        return filters_on_grid(getattr(self.request, "user", None))
 
     @property
     def location_column(self) -> str:
-        return "location_coarse" if self.coarse else "location"
+        return grid_path("location") if self.coarse else "location"
 
     def filter_in_corridor(self, queryset, name, value):
         flag = {"true": True, "1": True, "false": False, "0": False}.get(value.strip().lower())
         if flag is None:
             raise _error(name, _("Expected true or false."))
-        return queryset.filter(in_corridor=flag)
+        return queryset.in_corridor(grid=self.coarse, inside=flag)
 
     def filter_noop(self, queryset, name, value):
         return queryset
@@ -171,7 +178,7 @@ class IncidentFilter(django_filters.FilterSet):
         zone = Zone.objects.filter(pcode=value.strip()).first()
         if zone is None:
             raise _error(name, _("Unknown P-code."))
-        return queryset.in_zone(zone)
+        return queryset.in_zone(zone, grid=self.coarse)
 
     def filter_near(self, queryset, name, value):
         lon, lat = parse_numbers(name, value, 2)
@@ -193,4 +200,14 @@ class IncidentFilter(django_filters.FilterSet):
             return queryset
         if len(needle) > 200:
             raise _error(name, _("At most 200 characters."))
+        if not reads_exact(getattr(self.request, "user", None)):
+            # Partners search what they read, never the description or the typed place name: a
+            # match would tell what those say. (Reporters search their own reports' text.)
+            localities = Locality.objects.search(value.strip()).values("id")
+            subdistricts = Zone.objects.subdistricts().search(value.strip()).values("id")
+            return queryset.filter(
+                Q(public_search_text__contains=needle)
+                | Q(coarse_locality__in=localities)
+                | Q(coarse_locality__isnull=True, coarse_subdistrict__in=subdistricts)
+            )
         return queryset.filter(search_text__contains=needle)

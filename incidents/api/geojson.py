@@ -2,8 +2,10 @@
 object serialization was the bottleneck of 5,000-feature pages.
 
 The output is the same as IncidentGeoSerializer's, field for field and role for role (tested
-against it): partners get the grid location with 4 decimals and no exact-only, reporter-only or
-staff fields; reporters no staff fields. Dates are in the site's time zone as DRF writes them.
+against it): partners get the grid view of incidents.disclosure (the grid location with 4
+decimals, the grid point's zones, the gazetteer's place name, the approved summary as the
+description) and no exact-only, reporter-only or staff fields; reporters no staff fields. Dates
+are in the site's time zone as DRF writes them.
 """
 
 from __future__ import annotations
@@ -12,13 +14,8 @@ from django.conf import settings
 from django.db import connection
 
 from accounts.roles import Role
-from incidents.api.serializers import (
-    ALL_FIELDS,
-    EXACT_ONLY_FIELDS,
-    PUBLIC_FIELDS,
-    REPORTER_VISIBLE_FIELDS,
-    STAFF_FIELDS,
-)
+from incidents.api.serializers import ALL_FIELDS, GRID_FIELDS, STAFF_FIELDS
+from incidents.disclosure import GRID_PLACE_NAME_SQL, GRID_SOURCES
 from incidents.models import COARSE_GRID_DEGREES
 
 
@@ -62,6 +59,7 @@ PROPERTY_SQL = {
     "injured_civilians": "i.injured_civilians",
     "injured_combatants": "i.injured_combatants",
     "description": "i.description",
+    "public_summary": "i.public_summary",
     "sources": "to_json(i.sources)",
     "review_status": "i.review_status",
     "duplicate_of": "dup.client_uuid",
@@ -80,6 +78,18 @@ PROPERTY_SQL = {
     "location_grid_degrees": repr(float(COARSE_GRID_DEGREES)),
 }
 assert set(PROPERTY_SQL) == set(ALL_FIELDS) - {"id", "location"}
+
+# What the grid view (incidents.disclosure) reads in place of each field, over the same aliases.
+GRID_PROPERTY_SQL = {
+    "governorate": "cgov.pcode",
+    "district": "cdis.pcode",
+    "subdistrict": "csub.pcode",
+    "in_corridor": "i.coarse_in_corridor",
+    "place_name": GRID_PLACE_NAME_SQL,
+    "description": "i.public_summary",
+}
+GRID_LOCATION_SQL = f"i.{GRID_SOURCES['location']}"
+assert set(GRID_PROPERTY_SQL) == set(GRID_SOURCES) - {"location"}
 
 FEATURES_SQL = """
 SELECT coalesce(json_agg(f.feature ORDER BY f.ord), '[]'::json)::text
@@ -101,6 +111,10 @@ FROM (
     LEFT JOIN zones_zone gov ON gov.id = i.governorate_id
     LEFT JOIN zones_zone dis ON dis.id = i.district_id
     LEFT JOIN zones_zone sub ON sub.id = i.subdistrict_id
+    LEFT JOIN zones_zone cgov ON cgov.id = i.coarse_governorate_id
+    LEFT JOIN zones_zone cdis ON cdis.id = i.coarse_district_id
+    LEFT JOIN zones_zone csub ON csub.id = i.coarse_subdistrict_id
+    LEFT JOIN zones_locality cloc ON cloc.id = i.coarse_locality_id
     LEFT JOIN incidents_incident dup ON dup.id = i.duplicate_of_id
     LEFT JOIN auth_user rep ON rep.id = i.reporter_id
     LEFT JOIN auth_user rev ON rev.id = i.reviewed_by_id
@@ -108,25 +122,23 @@ FROM (
 """
 
 
-def _fields_for(role: Role | None) -> tuple[list[str], str, int]:
-    """The properties a role reads, the location column and its precision (as RoleTrimmedMixin)."""
+def _fields_for(role: Role | None) -> tuple[list[str], dict[str, str], str, int]:
+    """The properties a role reads, their SQL, the location column and its precision (as
+    RoleTrimmedMixin)."""
     if role in (Role.ANALYST, Role.ADMIN):
         drop = {"location_grid_degrees"}
-        return [f for f in ALL_FIELDS if f not in drop], "i.location", 6
+        return [f for f in ALL_FIELDS if f not in drop], PROPERTY_SQL, "i.location", 6
     if role == Role.REPORTER:
         drop = {*STAFF_FIELDS, "location_grid_degrees"}
-        return [f for f in ALL_FIELDS if f not in drop], "i.location", 6
-    drop = {*EXACT_ONLY_FIELDS, *REPORTER_VISIBLE_FIELDS, *STAFF_FIELDS}
-    fields = [f for f in ALL_FIELDS if f not in drop]
-    assert set(fields) <= set(PUBLIC_FIELDS) | {"location_grid_degrees"}
-    return fields, "i.location_coarse", 4
+        return [f for f in ALL_FIELDS if f not in drop], PROPERTY_SQL, "i.location", 6
+    return list(GRID_FIELDS), {**PROPERTY_SQL, **GRID_PROPERTY_SQL}, GRID_LOCATION_SQL, 4
 
 
 def features_json(ids: list[int], role: Role | None) -> str:
     """The GeoJSON features of these incidents, in this order, as one JSON array's text."""
-    fields, location, precision = _fields_for(role)
+    fields, property_sql, location, precision = _fields_for(role)
     properties = ", ".join(
-        f"'{name}', {PROPERTY_SQL[name]}" for name in fields if name not in ("id", "location")
+        f"'{name}', {property_sql[name]}" for name in fields if name not in ("id", "location")
     )
     sql = FEATURES_SQL.format(location=location, precision=precision, properties=properties)
     with connection.cursor() as cursor:

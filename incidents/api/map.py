@@ -8,18 +8,23 @@ reporters their own reports.
 
 from __future__ import annotations
 
-from django.db.models import Avg, Count, F, FloatField, Func, IntegerField
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import Avg, Count, F, FloatField, Func, IntegerField, Min, TextField
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from accounts.audit import ExactLocationsMixin, exact_read
 from accounts.permissions import ALL_ROLES
-from accounts.roles import Role, role_of, sees_exact_locations
+from accounts.roles import sees_exact_locations
 from common.views import StrictQueryParamsMixin
 from incidents.api.filters import IncidentFilter, parse_numbers
+from incidents.disclosure import filters_on_grid, grid_path
 from incidents.models import COARSE_GRID_DEGREES, Incident
+from stats.privacy import withhold
 
 MIN_ZOOM = 0
 MAX_ZOOM = 20
@@ -27,9 +32,6 @@ MAX_ZOOM = 20
 CELL_PIXELS = 60
 # More cells than this in one answer would be no cluster map at all: ask for a smaller box.
 MAX_CELLS = 40_000
-# Partner-facing counts below this are withheld: small numbers can identify people (PRODUCT.md
-# "Do no harm" 5); the same threshold as the zone statistics.
-SUPPRESS_BELOW = 3
 
 
 def cell_degrees(zoom: int, *, coarse: bool) -> float:
@@ -84,16 +86,16 @@ class _MapAggregateView(StrictQueryParamsMixin, generics.GenericAPIView):
     @property
     def coarse(self) -> bool:
         # As IncidentFilter decides, so that cells group the column the bbox filter ran on.
-        return not sees_exact_locations(self.request.user)
+        return filters_on_grid(self.request.user)
 
     @property
     def location_column(self) -> str:
-        return "location_coarse" if self.coarse else "location"
+        return grid_path("location") if self.coarse else "location"
 
-    @property
-    def suppress_small_counts(self) -> bool:
-        """Reporters count only their own reports; analysts and admins see every report."""
-        return role_of(self.request.user) not in (Role.ANALYST, Role.ADMIN, Role.REPORTER)
+    def withhold(self, count: int) -> int | None:
+        """The one small-count rule (stats.privacy); a reporter's aggregates hold only their own
+        reports (`visible_to`)."""
+        return withhold(count, viewer=self.request.user, own_reports=True)
 
 
 CLUSTER_RESPONSE = inline_serializer(
@@ -101,16 +103,22 @@ CLUSTER_RESPONSE = inline_serializer(
     fields={
         "zoom": serializers.IntegerField(),
         "cell_degrees": serializers.FloatField(),
-        "count": serializers.IntegerField(help_text="Incidents matching the filters."),
+        "count": serializers.IntegerField(
+            allow_null=True,
+            help_text="Incidents matching the filters; null when withheld (1 or 2, partners).",
+        ),
         "cells": inline_serializer(
             "IncidentCluster",
             many=True,
             fields={
                 "lon": serializers.FloatField(help_text="Mean longitude of the cell's incidents."),
                 "lat": serializers.FloatField(help_text="Mean latitude of the cell's incidents."),
-                "count": serializers.IntegerField(),
+                "count": serializers.IntegerField(
+                    allow_null=True, help_text="Null when withheld (1 or 2, partners)."
+                ),
                 "types": serializers.DictField(
-                    child=serializers.IntegerField(), help_text="Count per event type code."
+                    child=serializers.IntegerField(allow_null=True),
+                    help_text="Count per event type code (null when withheld).",
                 ),
             },
         ),
@@ -135,10 +143,15 @@ CLUSTER_RESPONSE = inline_serializer(
     responses=CLUSTER_RESPONSE,
     filters=True,
 )
-class IncidentClustersView(_MapAggregateView):
+class IncidentClustersView(ExactLocationsMixin, _MapAggregateView):
     """Incidents counted per grid cell and per event type, for a map zoomed out too far to show
     every point. Takes the filters of the incident list; one query whatever the number of
-    incidents. Partners' incidents are grouped by their snapped location."""
+    incidents. Partners' incidents are grouped by their snapped location in cells never smaller
+    than the grid, and their counts of 1 or 2 are withheld (null).
+
+    For analysts and admins a cell sits at the mean of its incidents' exact points: a cell
+    holding one incident, or any cell below the grid's scale, shows exact locations, and the
+    read is audited with those incidents' ids."""
 
     allowed_query_params = frozenset({"zoom"})
 
@@ -154,6 +167,15 @@ class IncidentClustersView(_MapAggregateView):
                 )
         incidents = self.filter_queryset(self.get_queryset())
         column = self.location_column
+        # Exact positions reach only readers of exact locations (cell_degrees keeps everyone
+        # else on the grid, over grid points); their read names the incidents it places.
+        exact = sees_exact_locations(request.user) and not self.coarse
+        sub_grid = exact and step < COARSE_GRID_DEGREES
+        ids = {}
+        if sub_grid:  # every cell's mean is finer than the grid
+            ids["ids"] = ArrayAgg(Cast("client_uuid", TextField()))
+        elif exact:  # a cell of one incident sits on its exact point
+            ids["one_id"] = Min(Cast("client_uuid", TextField()))
         rows = (
             incidents.order_by()
             .annotate(
@@ -166,29 +188,41 @@ class IncidentClustersView(_MapAggregateView):
                 n=Count("id"),
                 lon=Avg(_Coordinate(column, "X")),
                 lat=Avg(_Coordinate(column, "Y")),
+                **ids,
             )
         )
         cells: dict[tuple[int, int], dict] = {}
+        placed: list[str] = []
         for row in rows:
             cell = cells.setdefault(
-                (row["cell_x"], row["cell_y"]), {"lon": 0.0, "lat": 0.0, "count": 0, "types": {}}
+                (row["cell_x"], row["cell_y"]),
+                {"lon": 0.0, "lat": 0.0, "count": 0, "types": {}, "one_id": row.get("one_id")},
             )
             # The cell's position is the mean of its incidents' positions, over all types.
             cell["lon"] += row["lon"] * row["n"]
             cell["lat"] += row["lat"] * row["n"]
             cell["count"] += row["n"]
             cell["types"][row["type_code"]] = row["n"]
+            placed += row.get("ids", [])
         results = []
         for cell in cells.values():
             cell["lon"] = round(cell["lon"] / cell["count"], 5)
             cell["lat"] = round(cell["lat"] / cell["count"], 5)
+            one_id = cell.pop("one_id")
+            if one_id is not None and cell["count"] == 1:
+                placed.append(one_id)
             results.append(cell)
         results.sort(key=lambda cell: (-cell["count"], cell["lon"], cell["lat"]))
+        exact_read(request, object_ids=sorted(placed))
+        total = sum(cell["count"] for cell in results)
+        for cell in results:
+            cell["count"] = self.withhold(cell["count"])
+            cell["types"] = {code: self.withhold(n) for code, n in cell["types"].items()}
         return Response(
             {
                 "zoom": zoom,
                 "cell_degrees": step,
-                "count": sum(cell["count"] for cell in results),
+                "count": self.withhold(total),
                 "cells": results,
             }
         )
@@ -214,30 +248,24 @@ SUBDISTRICT_COUNTS_RESPONSE = inline_serializer(
 
 @extend_schema(tags=["incidents"], responses=SUBDISTRICT_COUNTS_RESPONSE, filters=True)
 class IncidentSubdistrictCountsView(_MapAggregateView):
-    """Incidents counted per sub-district (by the sub-district stored with each report), for a
-    choropleth map. Takes the filters of the incident list. For partners, counts below
-    three are withheld, as in the zone statistics."""
+    """Incidents counted per sub-district (by the sub-district stored with each report; for
+    partners, that of its grid point), for a choropleth map. Takes the filters of the incident
+    list. For partners, counts of 1 or 2 are withheld (stats.privacy), as everywhere."""
+
+    exact_locations = False
 
     def get(self, request, *args, **kwargs):
         incidents = self.filter_queryset(self.get_queryset())
         # Ordered by P-code in SQL; the incidents outside every sub-district come as a null one.
+        # Readers of the grid view count by the grid point's sub-district (incidents.disclosure).
+        column = grid_path("subdistrict__pcode") if self.coarse else "subdistrict__pcode"
         rows = (
-            incidents.order_by()
-            .values(pcode=F("subdistrict__pcode"))
-            .annotate(n=Count("id"))
-            .order_by("pcode")
+            incidents.order_by().values(pcode=F(column)).annotate(n=Count("id")).order_by("pcode")
         )
-        threshold = SUPPRESS_BELOW if self.suppress_small_counts else None
         results = []
         for row in rows:
             if row["pcode"] is None:
                 continue
-            suppressed = threshold is not None and row["n"] < threshold
-            results.append(
-                {
-                    "pcode": row["pcode"],
-                    "count": None if suppressed else row["n"],
-                    "suppressed": suppressed,
-                }
-            )
+            count = self.withhold(row["n"])
+            results.append({"pcode": row["pcode"], "count": count, "suppressed": count is None})
         return Response({"results": results})

@@ -1,8 +1,9 @@
 """Incident serializers: one field set, trimmed by role (PRODUCT.md "Do no harm").
 
 Analysts and admins get exact locations and reporter and review fields; reporters get their own
-reports with exact locations but not who reviewed them; partners get locations snapped to the grid
-and nothing about reporters or reviewers.
+reports with exact locations but not who reviewed them; partners get the grid view of
+incidents.disclosure (grid point, its zones, the gazetteer's place name, the approved summary) and
+nothing about reporters or reviewers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from rest_framework_gis.serializers import GeoFeatureModelSerializer
 
 from accounts.roles import Role, role_of
 from common.fields import GEOJSON_POINT_SCHEMA, PointGeometryField
+from incidents.disclosure import GRID_SOURCES, GRID_WITHHELD
 from incidents.models import (
     COARSE_GRID_DEGREES,
     Direction,
@@ -52,6 +54,7 @@ PUBLIC_FIELDS = (
     "injured_civilians",
     "injured_combatants",
     "description",
+    "public_summary",
     "sources",
     "review_status",
     "duplicate_of",
@@ -63,37 +66,60 @@ PUBLIC_FIELDS = (
     "created_at",
     "updated_at",
 )
-# With the place, the observer's bearing and distance hint where the reporter stood.
-EXACT_ONLY_FIELDS = ("distance_to_m4_m", "direction", "distance_estimate_m")
+# Left out of the grid view (incidents.disclosure): computed from the exact point or the
+# observer's position (with the place, the observer's bearing and distance hint where the
+# reporter stood), or free text with no approved version.
+EXACT_ONLY_FIELDS = GRID_WITHHELD
 REPORTER_VISIBLE_FIELDS = ("review_note",)
 STAFF_FIELDS = ("reporter", "reviewed_by", "reviewed_at")
-ALL_FIELDS = (
-    PUBLIC_FIELDS
-    + EXACT_ONLY_FIELDS
-    + REPORTER_VISIBLE_FIELDS
-    + STAFF_FIELDS
-    + ("location_grid_degrees",)
+ALL_FIELDS = tuple(
+    dict.fromkeys(
+        PUBLIC_FIELDS
+        + EXACT_ONLY_FIELDS
+        + REPORTER_VISIBLE_FIELDS
+        + STAFF_FIELDS
+        + ("location_grid_degrees",)
+    )
+)
+# What a reader of the grid view gets, field by field.
+GRID_FIELDS = tuple(
+    name
+    for name in ALL_FIELDS
+    if name not in (*EXACT_ONLY_FIELDS, *REPORTER_VISIBLE_FIELDS, *STAFF_FIELDS)
 )
 
 
 class RoleTrimmedMixin:
-    """Drop the fields the requesting role may not see; partners read the snapped location."""
+    """Drop the fields the requesting role may not see; partners read the grid view
+    (incidents.disclosure): each field from its grid source."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")
         role = role_of(getattr(request, "user", None))
         if role in (Role.ANALYST, Role.ADMIN):
-            drop = ("location_grid_degrees",)
+            keep = [name for name in ALL_FIELDS if name != "location_grid_degrees"]
         elif role == Role.REPORTER:
-            drop = (*STAFF_FIELDS, "location_grid_degrees")
+            keep = [
+                name
+                for name in ALL_FIELDS
+                if name not in STAFF_FIELDS and name != "location_grid_degrees"
+            ]
         else:  # partner (and, defensively, anyone else)
-            drop = EXACT_ONLY_FIELDS + REPORTER_VISIBLE_FIELDS + STAFF_FIELDS
-            self.fields["location"] = PointGeometryField(
-                source="location_coarse", precision=4, read_only=True
-            )
-        for name in drop:
-            self.fields.pop(name, None)
+            keep = list(GRID_FIELDS)
+            for name, source in GRID_SOURCES.items():
+                if name in self.fields:
+                    self.fields[name] = _from_source(self.fields[name], source)
+        for name in [name for name in self.fields if name not in keep]:
+            self.fields.pop(name)
+
+
+def _from_source(field: serializers.Field, source: str) -> serializers.Field:
+    """The same kind of field, read from another attribute (the grid view's)."""
+    if isinstance(field, PointGeometryField):
+        return PointGeometryField(source=source, precision=4, read_only=True)
+    kwargs = {key: value for key, value in field._kwargs.items() if key != "source"}
+    return type(field)(*field._args, **kwargs, source=source)
 
 
 class IncidentFieldsMixin(serializers.Serializer):
@@ -171,6 +197,12 @@ SERVER_FIELDS = frozenset(
         "subdistrict",
         "in_corridor",
         "distance_to_m4_m",
+        "coarse_governorate",
+        "coarse_district",
+        "coarse_subdistrict",
+        "coarse_in_corridor",
+        "coarse_locality",
+        "public_summary",
         "is_synthetic",
         "external_id",
         "event_type",

@@ -19,10 +19,9 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from accounts.models import AuditEvent
+from accounts.audit import ExactLocationsMixin, exact_read
 from accounts.permissions import ALL_ROLES
 from accounts.roles import Role, role_of, sees_exact_locations
-from accounts.services import audit_request
 from common.pagination import KeysetPagination
 from common.views import GeoJSONMixin, StrictQueryParamsMixin
 from incidents.api.filters import IncidentFilter, parse_when
@@ -33,6 +32,7 @@ from incidents.api.serializers import (
     IncidentSerializer,
     IncidentSubmitSerializer,
 )
+from incidents.disclosure import reads_exact
 from incidents.models import EventType, Incident, ReviewStatus
 from incidents.services import SubmissionConflict, incident_submit
 
@@ -47,6 +47,7 @@ ORDERING_PARAMETER = OpenApiParameter(
 
 @extend_schema(tags=["incidents"])
 class IncidentViewSet(
+    ExactLocationsMixin,
     StrictQueryParamsMixin,
     GeoJSONMixin,
     mixins.ListModelMixin,
@@ -67,7 +68,8 @@ class IncidentViewSet(
     allowed_query_params = frozenset({"ordering"})
 
     def get_queryset(self):
-        return Incident.objects.visible_to(self.request.user).for_api()
+        user = self.request.user
+        return Incident.objects.visible_to(user).for_api(grid=not reads_exact(user))
 
     def get_ordering(self, request) -> str:
         ordering = request.query_params.get("ordering", "-occurred_at")
@@ -75,14 +77,9 @@ class IncidentViewSet(
             raise ValidationError({"ordering": [_("One of: %(o)s.") % {"o": ", ".join(ORDERINGS)}]})
         return ordering
 
-    def _audit_exact_read(self, incidents) -> None:
-        if sees_exact_locations(self.request.user) and role_of(self.request.user) != Role.REPORTER:
-            audit_request(
-                self.request,
-                action=AuditEvent.Action.EXACT_LOCATION_READ,
-                object_type="incident",
-                object_ids=[str(incident.client_uuid) for incident in incidents],
-            )
+    def _read(self, incidents) -> None:
+        """What this response shows (audited for analysts and admins by ExactLocationsMixin)."""
+        exact_read(self.request, object_ids=[incident.client_uuid for incident in incidents])
 
     @extend_schema(
         parameters=[ORDERING_PARAMETER],
@@ -96,7 +93,7 @@ class IncidentViewSet(
         if self.wants_geojson():
             return self._list_geojson(queryset)
         page = self.paginate_queryset(queryset)
-        self._audit_exact_read(page)
+        self._read(page)
         serializer = self.get_serializer(page, many=True)
         return self.get_paginated_response(serializer.data)
 
@@ -104,13 +101,7 @@ class IncidentViewSet(
         """The page's ids from the ORM (keyset pagination), its features from PostgreSQL."""
         field = self.get_ordering(self.request).lstrip("-")
         rows = self.paginate_queryset(queryset.values("id", "client_uuid", field))
-        if sees_exact_locations(self.request.user) and role_of(self.request.user) != Role.REPORTER:
-            audit_request(
-                self.request,
-                action=AuditEvent.Action.EXACT_LOCATION_READ,
-                object_type="incident",
-                object_ids=[str(row["client_uuid"]) for row in rows],
-            )
+        exact_read(self.request, object_ids=[row["client_uuid"] for row in rows])
         features = features_json([row["id"] for row in rows], role_of(self.request.user))
         next_link = json.dumps(self.paginator.get_next_link())
         body = f'{{"type":"FeatureCollection","next":{next_link},"features":{features}}}'
@@ -124,7 +115,7 @@ class IncidentViewSet(
     )
     def retrieve(self, request, *args, **kwargs):
         incident = self.get_object()
-        self._audit_exact_read([incident])
+        self._read([incident])
         return Response(self.get_serializer(incident).data)
 
     @extend_schema(
@@ -163,6 +154,7 @@ class IncidentViewSet(
                 status=status.HTTP_409_CONFLICT,
             )
         incident = Incident.all_objects.for_api().get(pk=result.incident.pk)
+        self._read([incident])
         body = IncidentSerializer(incident, context=self.get_serializer_context()).data
         return Response(
             body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
@@ -199,13 +191,13 @@ class IncidentViewSet(
     def changes(self, request):
         """Every incident that changed since a time, in (updated_at, id) order.
 
-        `change` is upsert, deleted, merged (a duplicate of `merged_into`) or withdrawn (no longer
-        visible to you). `record` holds the record when you may still see it, else null: a mirror
-        stores the record when there is one and drops the id otherwise. Updates can commit out of
-        order, so sync again from a little before your last mark (say five minutes); applying an
-        entry twice is harmless."""
+        `change` is upsert, deleted, merged (a duplicate of `merged_into`, which is null when you
+        may not see that report) or withdrawn (no longer visible to you). `record` holds the
+        record when you may still see it, else null: a mirror stores the record when there is one
+        and drops the id otherwise. Updates can commit out of order, so sync again from a little
+        before your last mark (say five minutes); applying an entry twice is harmless."""
         role = role_of(request.user)
-        queryset = Incident.all_objects.for_api()
+        queryset = Incident.all_objects.for_api(grid=not reads_exact(request.user))
         if role == Role.PARTNER:
             # A partner hears only of records it could once see.
             queryset = queryset.filter(verified_at__isnull=False)
@@ -214,9 +206,12 @@ class IncidentViewSet(
             queryset = queryset.filter(updated_at__gte=parse_when("since", since))
         paginator = KeysetPagination()
         page = paginator.paginate_queryset(queryset, request, view=_UpdatedOrder())
+        # The page's records and the originals its duplicates point at: a partner hears of an
+        # original only when it may read it (verified), never of an unverified report's id.
+        originals = [incident.duplicate_of_id for incident in page if incident.duplicate_of_id]
         visible_ids = set(
             Incident.objects.visible_to(request.user)
-            .filter(pk__in=[incident.pk for incident in page])
+            .filter(pk__in=[incident.pk for incident in page] + originals)
             .values_list("pk", flat=True)
         )
         context = self.get_serializer_context()
@@ -232,7 +227,8 @@ class IncidentViewSet(
                 entry["change"] = "deleted"
             elif incident.review_status == ReviewStatus.DUPLICATE and incident.duplicate_of_id:
                 entry["change"] = "merged"
-                entry["merged_into"] = str(incident.duplicate_of.client_uuid)
+                if incident.duplicate_of_id in visible_ids:
+                    entry["merged_into"] = str(incident.duplicate_of.client_uuid)
             elif incident.pk in visible_ids:
                 entry["change"] = "upsert"
             else:
@@ -241,7 +237,7 @@ class IncidentViewSet(
                 # Staff still see a merged report (marked as a duplicate); partners do not.
                 entry["record"] = IncidentSerializer(incident, context=context).data
             entries.append(entry)
-        self._audit_exact_read([i for i in page if i.pk in visible_ids])
+        self._read([i for i in page if i.pk in visible_ids])
         return paginator.get_paginated_response(entries)
 
 
@@ -258,6 +254,7 @@ class TaxonomyView(StrictQueryParamsMixin, generics.ListAPIView):
 
     serializer_class = EventTypeSerializer
     read_roles = ALL_ROLES
+    exact_locations = False
 
     def get_queryset(self):
         return EventType.objects.prefetch_related("sub_types").order_by("position", "name")

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise (static files are public), before whatever may answer for the view.
+    "common.middleware.PrivateResponseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -234,6 +236,11 @@ ALERT_EMAIL_RECIPIENTS = env_list("ALERT_EMAIL_RECIPIENTS", [])
 # Webhooks: attempt n waits RETRY_BASE * 2**(n-1) seconds (capped), at most MAX_ATTEMPTS times;
 # an endpoint is switched off after DISABLE_AFTER failed attempts in a row.
 WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS", "5"))
+# Webhooks never reach loopback, private, link-local, multicast or reserved addresses
+# (alerts/destinations.py) except these host names, written exactly as in the webhook's URL.
+WEBHOOK_ALLOWED_INTERNAL_HOSTS = env_list("WEBHOOK_ALLOWED_INTERNAL_HOSTS", [])
+# Photos one user may send in an hour (incidents/attachments.py).
+ATTACHMENT_UPLOADS_PER_HOUR = int(env_str("ATTACHMENT_UPLOADS_PER_HOUR", "60"))
 WEBHOOK_RETRY_BASE_SECONDS = float(env_str("WEBHOOK_RETRY_BASE_SECONDS", "30"))
 WEBHOOK_RETRY_MAX_SECONDS = float(env_str("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 WEBHOOK_MAX_ATTEMPTS = int(env_str("WEBHOOK_MAX_ATTEMPTS", "8"))

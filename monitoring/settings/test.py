@@ -22,3 +22,6 @@ STORAGES = {
 
 # Several test runs can share one PostgreSQL server (developers, CI): each may name its database.
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DB_NAME", "test_ceasefire_monitor")}
+
+# The tests' webhook receivers listen on this machine; only this host may be internal.
+WEBHOOK_ALLOWED_INTERNAL_HOSTS = ["127.0.0.1"]

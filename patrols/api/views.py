@@ -36,7 +36,7 @@ class _ReadOnlyGeoViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    pass
+    exact_locations = False  # routes, patrols and posts: no incident's location
 
 
 @extend_schema(tags=["patrols"])

@@ -420,23 +420,31 @@
 
   // ---------------------------------------------------------------- incidents
 
+  // A count as the server gave it: null is a small count withheld from this reader.
+  function shownCount(count) {
+    return count === null ? strings.withheld_mark : number(count);
+  }
+
   // A cluster icon: a ring coloured by the share of each event type, with the count inside.
+  // Shares are of the types whose counts are shown (withheld ones are null).
   function clusterIcon(count, types) {
+    var shown = 0;
+    config.types.forEach(function (type) { shown += types[type.code] || 0; });
     var total = 0;
     var stops = [];
     config.types.forEach(function (type) {
       var n = types[type.code] || 0;
       if (!n) return;
-      var start = total / count * 360;
+      var start = total / shown * 360;
       total += n;
-      var end = total / count * 360;
+      var end = total / shown * 360;
       stops.push(type.colour + " " + start.toFixed(1) + "deg " + end.toFixed(1) + "deg");
     });
-    var size = count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 44 : 52;
+    var size = count === null || count < 10 ? 30 : count < 100 ? 36 : count < 1000 ? 44 : 52;
     var ring = el("div", "cluster-ring");
     // Set through the CSSOM, which a Content-Security-Policy without 'unsafe-inline' allows.
     ring.style.background = stops.length ? "conic-gradient(" + stops.join(", ") + ")" : "#777";
-    ring.appendChild(el("span", "cluster-count", count >= 10000 ? Math.round(count / 1000) + "k" : number(count)));
+    ring.appendChild(el("span", "cluster-count", count >= 10000 ? Math.round(count / 1000) + "k" : shownCount(count)));
     return L.divIcon({ html: ring, className: "incident-cluster", iconSize: [size, size] });
   }
 
@@ -512,7 +520,7 @@
     body.cells.forEach(function (cell) {
       var marker = L.marker([cell.lat, cell.lon], {
         icon: clusterIcon(cell.count, cell.types),
-        title: format(strings.cluster, { n: number(cell.count) })
+        title: format(strings.cluster, { n: shownCount(cell.count) })
       });
       marker.on("click", function () {
         map.setView([cell.lat, cell.lon], Math.min(map.getZoom() + 2, config.max_zoom));
@@ -552,10 +560,10 @@
   var listNode = document.getElementById("incident-list");
 
   function renderList(count, features) {
-    countHeading.textContent = format(count === 1 ? strings.count_one : strings.count_many, { n: number(count) });
-    countHeading.setAttribute("data-count", String(count));
+    countHeading.textContent = format(count === 1 ? strings.count_one : strings.count_many, { n: shownCount(count) });
+    countHeading.setAttribute("data-count", count === null ? "" : String(count));
     listNode.textContent = "";
-    if (!count) {
+    if (count === 0) {
       listNode.appendChild(el("li", "empty hint", strings.none));
       return;
     }

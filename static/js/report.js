@@ -635,6 +635,7 @@
       if (!field("sub_event_type").value) problems.sub_event_type = M.noType;
       var when = field("occurred_at").value ? new Date(field("occurred_at").value) : null;
       if (!when || isNaN(when.getTime())) problems.occurred_at = M.noTime;
+      else if (when < new Date(config.occurredMin)) problems.occurred_at = M.tooEarly;
       if (Object.keys(problems).length) { showErrors(problems); return null; }
       return {
         client_uuid: state.uuid,

@@ -21,8 +21,8 @@ from accounts.permissions import ALL_ROLES
 from accounts.roles import sees_exact_locations
 from common.views import StrictQueryParamsMixin
 from incidents.models import ReviewStatus
-from stats.models import ZoneDayStat
-from stats.privacy import SUPPRESS_BELOW
+from stats.models import zone_day_stats
+from stats.privacy import SUPPRESS_BELOW, sees_small_counts, withhold_figures
 from stats.trends import BASELINE_DAYS, RECENT_DAYS, ZoneTrend, damascus_today, zone_trends
 from zones.models import Zone, ZoneKind
 
@@ -91,6 +91,7 @@ class ZoneStatsView(StrictQueryParamsMixin, APIView):
     """Incidents, killed and injured in a zone per day, week or month (Damascus dates)."""
 
     read_roles = ALL_ROLES
+    exact_locations = False
     allowed_query_params = frozenset({"from", "to", "interval", "sub_type", "review_status"})
 
     def get(self, request, pcode: str):
@@ -109,14 +110,14 @@ class ZoneStatsView(StrictQueryParamsMixin, APIView):
         if periods > MAX_PERIODS:
             raise ValidationError({"to": [_("At most %(n)d periods.") % {"n": MAX_PERIODS}]})
 
-        rows = ZoneDayStat.objects.filter(zone=zone, day__gte=start, day__lte=end)
         staff = sees_exact_locations(request.user)
+        # Everyone else reads the grid statistics: verified incidents, by the zones of their grid
+        # points (PRODUCT.md, "Do no harm" 6), never by which side of a boundary they lie.
+        rows = zone_day_stats(grid=not staff).filter(zone=zone, day__gte=start, day__lte=end)
         status = params.get("review_status")
         if status is not None and status not in ReviewStatus.values:
             raise ValidationError({"review_status": [_("Unknown status.")]})
-        if not staff:
-            rows = rows.filter(review_status=ReviewStatus.VERIFIED)
-        elif status:
+        if staff and status:
             rows = rows.filter(review_status=status)
         if params.get("sub_type"):
             rows = rows.filter(sub_event_type__slug=params["sub_type"])
@@ -126,26 +127,19 @@ class ZoneStatsView(StrictQueryParamsMixin, APIView):
             .annotate(incidents=Sum("incidents"), killed=Sum("killed"), injured=Sum("injured"))
             .order_by("period")
         )
-        threshold = None if staff else SUPPRESS_BELOW
         out = []
         for row in series:
-            hide = threshold is not None and row["incidents"] < threshold
-            out.append(
-                {
-                    "period": row["period"],
-                    "incidents": None if hide else row["incidents"],
-                    "killed": None if hide else row["killed"],
-                    "injured": None if hide else row["injured"],
-                    "suppressed": hide,
-                }
+            shown, hidden = withhold_figures(
+                row, viewer=request.user, count="incidents", describing=("killed", "injured")
             )
+            out.append({**shown, "suppressed": "incidents" in hidden})
         return Response(
             {
                 "zone": zone.pcode,
                 "interval": interval,
                 "from": start,
                 "to": end,
-                "suppressed_below": threshold,
+                "suppressed_below": None if sees_small_counts(request.user) else SUPPRESS_BELOW,
                 "series": out,
             }
         )
@@ -163,30 +157,44 @@ Trend = inline_serializer(
         "baseline": serializers.IntegerField(allow_null=True),
         "expected": serializers.FloatField(allow_null=True),
         "ratio": serializers.FloatField(allow_null=True),
-        "p_value": serializers.FloatField(),
+        "p_value": serializers.FloatField(allow_null=True),
         "escalation": serializers.BooleanField(),
         "suppressed": serializers.BooleanField(),
     },
 )
 
 
-def trend_json(trend: ZoneTrend, *, staff: bool) -> dict:
-    """A trend for the reader: partners see no count below the suppression threshold (the flag
-    itself needs ESCALATION_MIN_COUNT >= the threshold, so it never reveals one)."""
-    hide = not staff and (0 < trend.recent < SUPPRESS_BELOW or 0 < trend.baseline < SUPPRESS_BELOW)
+def trend_json(trend: ZoneTrend, *, viewer) -> dict:
+    """A trend for the reader, by the one small-count rule: the week's and the baseline's counts
+    each withheld when 1 or 2, with every figure computed from a withheld one (the expected
+    count, the ratio, the p-value, from which the counts could be worked back). The flag shows:
+    it needs ESCALATION_MIN_COUNT >= the threshold, so it never reveals a small count."""
+    figures, hidden = withhold_figures(
+        {
+            "recent": trend.recent,
+            "baseline": trend.baseline,
+            "expected": round(trend.expected, 2),
+            "ratio": trend.ratio,
+            "p_value": float(f"{trend.p_value:.3g}"),
+        },
+        viewer=viewer,
+        count="recent",
+        others=("baseline",),
+        derived={
+            "expected": "baseline",
+            "ratio": ("recent", "baseline"),
+            "p_value": ("recent", "baseline"),
+        },
+    )
     return {
         "zone": trend.pcode,
         "kind": trend.kind,
         "name_en": trend.name_en,
         "name_ar": trend.name_ar,
         "as_of": trend.as_of,
-        "recent": None if hide else trend.recent,
-        "baseline": None if hide else trend.baseline,
-        "expected": None if hide else round(trend.expected, 2),
-        "ratio": None if hide else trend.ratio,
-        "p_value": float(f"{trend.p_value:.3g}"),
+        **figures,
         "escalation": trend.escalation,
-        "suppressed": hide,
+        "suppressed": bool(hidden),
     }
 
 
@@ -227,6 +235,7 @@ class ZoneTrendsView(StrictQueryParamsMixin, APIView):
     area fits in one response (a few hundred rows), so the list needs no pages."""
 
     read_roles = ALL_ROLES
+    exact_locations = False
     allowed_query_params = frozenset({"as_of", "kind", "escalation"})
 
     def get(self, request):
@@ -238,8 +247,11 @@ class ZoneTrendsView(StrictQueryParamsMixin, APIView):
         if only_flagged not in (None, "true", "false"):
             raise ValidationError({"escalation": [_("Expected true or false.")]})
         as_of = _as_of(request)
-        staff = sees_exact_locations(request.user)
-        trends = zone_trends(as_of=as_of, kinds=[kind] if kind else None)
+        trends = zone_trends(
+            as_of=as_of,
+            kinds=[kind] if kind else None,
+            grid=not sees_exact_locations(request.user),
+        )
         if only_flagged == "true":
             trends = [trend for trend in trends if trend.escalation]
         return Response(
@@ -249,7 +261,7 @@ class ZoneTrendsView(StrictQueryParamsMixin, APIView):
                 "baseline_days": BASELINE_DAYS,
                 "p_value_below": settings.ESCALATION_P_VALUE,
                 "min_count": settings.ESCALATION_MIN_COUNT,
-                "results": [trend_json(trend, staff=staff) for trend in trends],
+                "results": [trend_json(trend, viewer=request.user) for trend in trends],
             }
         )
 
@@ -263,9 +275,12 @@ class ZoneTrendView(StrictQueryParamsMixin, APIView):
     """One zone's trend (see /api/v1/trends/)."""
 
     read_roles = ALL_ROLES
+    exact_locations = False
     allowed_query_params = frozenset({"as_of"})
 
     def get(self, request, pcode: str):
         zone = get_object_or_404(Zone, pcode=pcode)
-        (trend,) = zone_trends(as_of=_as_of(request), zone_ids=[zone.pk])
-        return Response(trend_json(trend, staff=sees_exact_locations(request.user)))
+        (trend,) = zone_trends(
+            as_of=_as_of(request), zone_ids=[zone.pk], grid=not sees_exact_locations(request.user)
+        )
+        return Response(trend_json(trend, viewer=request.user))

@@ -1,6 +1,9 @@
 """Optional two-factor sign-in (TOTP) for analysts and admins."""
 
+import re
+
 import pytest
+from axes.models import AccessAttempt
 from django.test import Client
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -8,6 +11,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
+
+SAME_ANSWER = (
+    "The username, password or authenticator code is not right. The code is needed only if "
+    "two-factor sign-in is on for the account."
+)
 
 
 @pytest.fixture(autouse=True)
@@ -54,7 +62,7 @@ def test_with_two_factor_the_code_is_required(users, settings):
         "/accounts/login/", {"username": "analyst", "password": "pw-analyst"}
     )
     assert password_only.status_code == 200
-    assert "Enter the code from your authenticator app." in password_only.content.decode()
+    assert SAME_ANSWER in password_only.content.decode()
     wrong = Client().post(
         "/accounts/login/",
         {"username": "analyst", "password": "pw-analyst", "otp_token": "123456"},
@@ -110,3 +118,74 @@ def test_reporters_and_partners_have_no_two_factor_page(users):
         client = Client()
         client.force_login(users[who])
         assert client.get("/accounts/two-factor/").status_code == 403
+
+
+def _page_without_tokens(response) -> str:
+    """The page as the user reads it, less the CSRF token that differs on every answer."""
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
+
+
+SIGN_IN_FAILURES = {
+    "wrong password": {"password": "wrong"},
+    "wrong password with a code": {"password": "wrong", "otp_token": "123456"},
+    "right password without a code": {"password": "pw-analyst"},
+    "right password with a wrong code": {"password": "pw-analyst", "otp_token": "000000"},
+    "right password asking for a challenge": {"password": "pw-analyst", "otp_challenge": "1"},
+}
+
+
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_a_wrong_password_and_a_right_password_without_the_right_code_get_the_same_answer(
+    users, settings, url
+):
+    settings.AXES_FAILURE_LIMIT = 20
+    users["analyst"].is_staff = True  # so that the admin's sign-in would let the analyst in
+    users["analyst"].save()
+    _switch_on(users["analyst"])
+
+    answers = {
+        case: Client().post(url, {"username": "analyst", **fields})
+        for case, fields in SIGN_IN_FAILURES.items()
+    }
+
+    for case, response in answers.items():
+        assert response.status_code == 200, case
+        assert SAME_ANSWER in response.content.decode(), case
+        assert "pw-analyst" not in response.content.decode(), case  # never rendered back
+    pages = {_page_without_tokens(response) for response in answers.values()}
+    assert len(pages) == 1
+
+
+def test_a_wrong_password_without_two_factor_gets_the_same_answer(users):
+    response = Client().post("/accounts/login/", {"username": "partner", "password": "wrong"})
+    assert response.status_code == 200
+    assert re.findall(r'<p class="error" role="alert">(.*?)</p>', response.content.decode()) == [
+        SAME_ANSWER + " "
+    ]
+
+
+def test_the_same_answer_is_translated(users):
+    _switch_on(users["analyst"])
+    client = Client()
+    client.cookies["django_language"] = "ar"
+    wrong = client.post("/accounts/login/", {"username": "analyst", "password": "wrong"})
+    no_code = client.post("/accounts/login/", {"username": "analyst", "password": "pw-analyst"})
+    assert _page_without_tokens(wrong) == _page_without_tokens(no_code)
+    assert "اسم المستخدم أو كلمة المرور أو رمز المصادقة غير صحيح" in wrong.content.decode()
+
+
+def test_each_failure_counts_once_towards_the_lockout(users, settings):
+    settings.AXES_FAILURE_LIMIT = 4
+    _switch_on(users["analyst"])
+    client = Client()
+    for fields in (
+        {"password": "wrong"},
+        {"password": "pw-analyst"},
+        {"password": "pw-analyst", "otp_token": "000000"},
+    ):
+        assert client.post("/accounts/login/", {"username": "analyst", **fields}).status_code == 200
+    attempt = AccessAttempt.objects.get(username="analyst")
+    assert attempt.failures_since_start == 3
+    client.post("/accounts/login/", {"username": "analyst", "password": "pw-analyst"})
+    locked = client.post("/accounts/login/", {"username": "analyst", "password": "wrong"})
+    assert locked.status_code == 429

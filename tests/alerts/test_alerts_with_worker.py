@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from alerts.deliveries import verify_signature
-from alerts.models import Alert, AlertDelivery, WebhookEndpoint
+from alerts.models import Alert, AlertBasis, AlertDelivery, WebhookEndpoint
 from alerts.rules import alerts_evaluate
 from incidents.models import Incident
 from tests.alerts.helpers import verified_incident
@@ -87,7 +87,10 @@ def test_the_worker_raises_and_delivers_an_alert_retrying_while_the_receiver_is_
     )
     delivery.refresh_from_db()
     assert delivery.attempts >= 2
-    assert Alert.objects.filter(incident=incident).count() == 1
+    # One alert for staff (exact point), one for partners (grid point): the partner endpoint
+    # got the latter.
+    assert Alert.objects.filter(incident=incident, basis=AlertBasis.EXACT).count() == 1
+    assert delivery.alert.basis == AlertBasis.GRID
 
 
 def test_two_rule_runs_at_once_raise_each_alert_once(committed):
@@ -115,4 +118,5 @@ def test_two_rule_runs_at_once_raise_each_alert_once(committed):
     for thread in threads:
         thread.join()
     assert errors == []
-    assert Alert.objects.filter(incident__in=incidents).count() == 5
+    for basis in (AlertBasis.EXACT, AlertBasis.GRID):
+        assert Alert.objects.filter(incident__in=incidents, basis=basis).count() == 5

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from alerts.deliveries import deliveries_dispatch_due
-from alerts.models import Alert, AlertDelivery, AlertKind
+from alerts.models import Alert, AlertBasis, AlertDelivery, AlertKind
 from alerts.rules import alerts_evaluate
 from incidents.services import incident_delete
 from patrols.models import Patrol
@@ -18,8 +18,13 @@ from tests.factories import ATMEH, IDLIB, NAYRAB, PatrolFactory
 pytestmark = pytest.mark.django_db
 
 
-def _kinds(alerts):
-    return sorted(alert.kind for alert in alerts)
+def _kinds(alerts, basis=AlertBasis.EXACT):
+    """The kinds of the alerts raised on one basis (exact points for staff, grid for others)."""
+    return sorted(alert.kind for alert in alerts if alert.basis == basis)
+
+
+def _on(alerts, basis=AlertBasis.EXACT):
+    return [alert for alert in alerts if alert.basis == basis]
 
 
 def test_a_verified_incident_in_the_corridor_raises_one_alert_however_often_rules_run(
@@ -28,14 +33,18 @@ def test_a_verified_incident_in_the_corridor_raises_one_alert_however_often_rule
     incident = verified_incident(
         reporter=users["reporter_a"], analyst=users["analyst"], point=NAYRAB
     )
-    assert incident.in_corridor
+    assert incident.in_corridor and incident.coarse_in_corridor
     raised = alerts_evaluate()
     assert _kinds(raised) == [AlertKind.CORRIDOR]
-    alert = raised[0]
+    assert _kinds(raised, AlertBasis.GRID) == [AlertKind.CORRIDOR]
+    (alert,) = _on(raised)
     assert alert.incident == incident and alert.zone_id == incident.subdistrict_id
     assert alert.detail["zone_pcode"] == incident.subdistrict.pcode
+    (on_grid,) = _on(raised, AlertBasis.GRID)
+    assert on_grid.zone_id == incident.coarse_subdistrict_id
+    assert "distance_to_m4_m" not in on_grid.detail
     assert alerts_evaluate() == []
-    assert Alert.objects.count() == 1
+    assert Alert.objects.count() == 2
 
 
 def test_unverified_old_or_outside_the_corridor_raises_nothing(reference_data, users):
@@ -63,7 +72,7 @@ def test_shelling_near_a_large_camp_raises_an_alert_with_distance_and_population
     incident = verified_incident(
         reporter=users["reporter_a"], analyst=users["analyst"], point=point
     )
-    (alert,) = alerts_evaluate()
+    (alert,) = _on(alerts_evaluate())
     assert alert.kind == AlertKind.NEAR_CAMP
     assert alert.camp == camp and alert.incident == incident
     assert 2000 < alert.detail["distance_m"] < 2400
@@ -84,7 +93,7 @@ def test_no_camp_alert_for_a_small_camp_a_far_camp_or_another_type(reference_dat
     verified_incident(reporter=reporter, analyst=analyst, point=ATMEH, sub_type="arrests")
     settings.ALERT_CAMP_MIN_POPULATION = camp.population_individuals + 1
     verified_incident(reporter=reporter, analyst=analyst, point=ATMEH)
-    assert [a for a in alerts_evaluate() if a.kind == AlertKind.NEAR_CAMP] == []
+    assert [a for a in _on(alerts_evaluate()) if a.kind == AlertKind.NEAR_CAMP] == []
 
 
 def test_an_air_strike_on_the_camp_is_caught_too(reference_data, users, settings):
@@ -137,7 +146,7 @@ def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_da
             occurred_at=now - datetime.timedelta(hours=3 + 12 * hours),
         )
     _stats_current()
-    raised = [a for a in alerts_evaluate() if a.kind == AlertKind.ESCALATION]
+    raised = [a for a in _on(alerts_evaluate()) if a.kind == AlertKind.ESCALATION]
     assert len(raised) == 1
     alert = raised[0]
     assert alert.detail["recent"] == 8 and alert.detail["baseline"] == 1
@@ -146,6 +155,9 @@ def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_da
     # Still flagged tomorrow: no second alert within the week.
     tomorrow = now + datetime.timedelta(days=1)
     assert [a for a in alerts_evaluate(now=tomorrow) if a.kind == AlertKind.ESCALATION] == []
+    # Partners' flag, from the grid statistics, went up once too (Idlib's grid point lies in the
+    # same sub-district).
+    assert Alert.objects.filter(kind=AlertKind.ESCALATION, basis=AlertBasis.GRID).count() == 1
 
 
 # --- API and pages ---------------------------------------------------------------------------
@@ -153,8 +165,9 @@ def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_da
 
 @pytest.fixture
 def corridor_alert(reference_data, users):
+    """The staff's alert (raised on the exact point); partners get its twin on the grid."""
     verified_incident(reporter=users["reporter_a"], analyst=users["analyst"], point=NAYRAB)
-    (alert,) = alerts_evaluate()
+    (alert,) = _on(alerts_evaluate())
     return alert
 
 
@@ -237,7 +250,8 @@ def test_each_alert_is_e_mailed_once_in_english_and_arabic(reference_data, users
     users["analyst"].email = "analyst@example.org"
     users["analyst"].save()
     verified_incident(reporter=users["reporter_a"], analyst=users["analyst"], point=NAYRAB)
-    (alert,) = alerts_evaluate()
+    # The e-mail goes to staff: the alert raised on the exact point, not its twin on the grid.
+    (alert,) = _on(alerts_evaluate())
     assert deliveries_dispatch_due() == {"delivered": 1, "failed": 0}
     (message,) = mail.outbox
     assert sorted(message.to) == ["analyst@example.org", "desk@example.org"]

@@ -125,3 +125,54 @@ def test_the_brief_page_in_english_and_arabic(day_with_events, users, client):
     brief = DailyBrief.objects.get()
     assert brief.data["headline"]["ar"] in arabic
     assert client.get("/briefs/not-a-day/").status_code == 404
+
+
+def _ids_of_the_day(day) -> set[str]:
+    from incidents.models import Incident
+
+    return {str(uuid) for uuid in Incident.all_objects.values_list("client_uuid", flat=True)}
+
+
+@pytest.mark.parametrize("who", ["reporter_a", "reporter_b"])
+def test_reporters_get_the_counts_of_the_brief_but_no_incidents(day_with_events, users, who):
+    day = day_with_events["day"]
+    brief_build(day)
+    reporter = APIClient()
+    reporter.force_authenticate(users[who])
+
+    response = reporter.get(f"/api/v1/briefs/{day.isoformat()}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["notable"] == [] and body["notable_withheld"] is True
+    assert body["totals"]["incidents"] == 4  # the aggregates stay, suppressed as for partners
+    assert any(zone["incidents"] is None for zone in body["zones"])
+    text = response.content.decode()
+    assert not any(incident_id in text for incident_id in _ids_of_the_day(day))
+    deadly = day_with_events["deadly"]
+    assert str(deadly.location.x) not in text and str(deadly.location_coarse.x) not in text
+
+
+def test_partners_and_analysts_still_get_the_notable_incidents(day_with_events, users):
+    day = day_with_events["day"].isoformat()
+    brief_build(day_with_events["day"])
+    for who in ("partner", "analyst"):
+        client = APIClient()
+        client.force_authenticate(users[who])
+        body = client.get(f"/api/v1/briefs/{day}/").json()
+        assert len(body["notable"]) == 4 and body["notable_withheld"] is False
+
+
+def test_the_brief_page_lists_no_incident_to_a_reporter(day_with_events, users, client):
+    day = day_with_events["day"]
+    brief_build(day)
+    client.force_login(users["reporter_b"])
+
+    page = client.get(f"/briefs/{day.isoformat()}/").content.decode()
+
+    assert "4 verified incidents" in page  # the headline's counts
+    assert 'class="notable"' not in page
+    assert "Incidents are not listed one by one for reporters" in page
+    assert not any(incident_id in page for incident_id in _ids_of_the_day(day))
+    client.force_login(users["partner"])
+    assert 'class="notable"' in client.get(f"/briefs/{day.isoformat()}/").content.decode()

@@ -43,13 +43,17 @@ def json_config(html: str, element_id: str):
     return json.loads(match.group(1))
 
 
-def counts_table(html: str) -> list[list[int]]:
+def counts_table(html: str) -> list[list[int | None]]:
+    """The near-counts table; None for a count withheld from the reader (stats.privacy)."""
     table = re.search(
         r'<table class="data-table counts-table" id="near-counts">(.*?)</table>', html, re.S
     )
     body = re.search(r"<tbody>(.*?)</tbody>", table.group(1), re.S).group(1)
     return [
-        [int(cell) for cell in re.findall(r'<td class="num">(\d+)</td>', row)]
+        [
+            None if cell == "&lt;3" else int(cell)
+            for cell in re.findall(r'<td class="num">(\d+|&lt;3)</td>', row)
+        ]
         for row in re.findall(r"<tr>(.*?)</tr>", body, re.S)
     ]
 
@@ -145,8 +149,8 @@ def test_partners_count_only_verified_reports(ring_of_incidents, users):
         incident.save()
     html = signed_in(users["partner"]).get(f"/camps/TEST-CAMP-1/?at={AT}").text
     # Left: the 4 and 8 km ones, counted on their coarse points (36.75 and 36.80 east: 4.5 and
-    # 9 km), so only the 4 km pair is within 5 km.
-    assert counts_table(html) == [[0, 0], [0, 0], [1, 2]]
+    # 9 km), so only the 4 km pair is within 5 km: 1 and 2, withheld from a partner.
+    assert counts_table(html) == [[0, 0], [0, 0], [None, None]]
 
 
 def test_partners_are_counted_on_the_coarse_location(camp, users):
@@ -158,7 +162,7 @@ def test_partners_are_counted_on_the_coarse_location(camp, users):
     )
     partner = signed_in(users["partner"]).get(f"/camps/TEST-CAMP-1/?at={AT}").text
     analyst = signed_in(users["analyst"]).get(f"/camps/TEST-CAMP-1/?at={AT}").text
-    assert counts_table(partner)[0] == [1, 1]
+    assert counts_table(partner)[0] == [None, None]  # one: counted, and withheld
     assert counts_table(analyst)[0] == [0, 0]
     assert "approximate locations" in partner
     assert "approximate locations" not in analyst

@@ -7,11 +7,13 @@ import zlib
 from pathlib import Path
 
 import pytest
+from django.core.cache import caches
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageFile, PngImagePlugin
 from rest_framework.test import APIClient
 
-from incidents.attachments import MAX_ATTACHMENTS_PER_INCIDENT, MAX_UPLOAD_BYTES
+from incidents import attachments
+from incidents.attachments import MAX_ATTACHMENTS_PER_INCIDENT, MAX_PIXELS, MAX_UPLOAD_BYTES
 from incidents.models import Attachment
 from tests.incidents.test_api import submit
 
@@ -80,6 +82,29 @@ def media_root(settings, tmp_path):
     """A media folder per test: files outlive the rolled-back rows of other tests."""
     settings.MEDIA_ROOT = str(tmp_path)
     return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def fresh_upload_allowance(users):
+    """Each test starts with a full hour's allowance (user ids repeat from one test run to the
+    next, and the counts live in Redis)."""
+    for user in users.values():
+        caches["throttle"].delete(attachments._rate_key(user)[0])
+
+
+@pytest.fixture
+def decoding(monkeypatch):
+    """Records every decode of pixels (ImageFile.load) and every image buffer Pillow allocates."""
+    calls = []
+    real_load = ImageFile.ImageFile.load
+
+    def spy(self):
+        calls.append(self.size)
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", spy)
+    before = Image.core.get_stats()["new_count"]
+    return lambda: {"loads": calls, "images": Image.core.get_stats()["new_count"] - before}
 
 
 @pytest.fixture
@@ -175,6 +200,8 @@ GIF = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;"
         pytest.param(gps_tagged_jpeg()[:300], "x.jpg", "image/jpeg", id="truncated-jpeg"),
         pytest.param(png_header_only(60_000, 60_000), "x.png", "image/png", id="pixel-flood"),
         pytest.param(png_header_only(9_000, 9_000), "x.png", "image/png", id="81-megapixels"),
+        pytest.param(png_header_only(6_000, 6_000), "x.png", "image/png", id="36-megapixels"),
+        pytest.param(png_header_only(5_000, 4_801), "x.png", "image/png", id="just-over-24-mp"),
     ],
 )
 def test_what_is_not_a_photo_is_refused_naming_the_field(
@@ -192,6 +219,38 @@ def test_a_pixel_flood_is_refused_as_too_many_pixels(users, report):
     flood = png_header_only(60_000, 60_000)
     response = upload(client_as(users["reporter_a"]), report, flood, "x.png", "image/png")
     assert "pixels" in response.json()["file"][0]
+
+
+def test_a_small_png_declaring_36_megapixels_is_refused_without_being_decoded(
+    users, report, decoding
+):
+    bomb = png_header_only(6_000, 6_000)
+    assert len(bomb) < 2_000
+    assert MAX_PIXELS < 6_000 * 6_000
+
+    response = upload(client_as(users["reporter_a"]), report, bomb, "x.png", "image/png")
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["The photo has too many pixels (at most 24 megapixels)."]}
+    assert decoding() == {"loads": [], "images": 0}  # no decoder ran, no pixel buffer allocated
+    assert not Attachment.objects.exists()
+
+
+def test_pillow_refuses_past_the_same_pixel_cap_for_every_image_in_the_process():
+    assert Image.MAX_IMAGE_PIXELS == MAX_PIXELS == 24_000_000
+
+
+def test_pillows_decompression_bomb_warning_is_a_refusal(users, report, monkeypatch, decoding):
+    # Were Pillow's guard lower than ours, its warning must refuse the photo, not let it decode.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1_000)
+    out = io.BytesIO()
+    Image.new("RGB", (40, 40)).save(out, format="PNG")
+
+    response = upload(client_as(users["reporter_a"]), report, out.getvalue(), "x.png", "image/png")
+
+    assert response.status_code == 400
+    assert "pixels" in response.json()["file"][0]
+    assert decoding()["loads"] == []
 
 
 def test_an_oversized_file_is_refused_before_it_is_decoded(users, report):
@@ -238,6 +297,93 @@ def test_a_report_holds_a_limited_number_of_photos(users, report):
     response = upload(client, report, gps_tagged_jpeg())
     assert response.status_code == 400
     assert "file" in response.json()
+
+
+def small_png(shade: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (shade * 20, 0, 0)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_a_full_report_refuses_another_photo_before_decoding_it(users, report, decoding):
+    client = client_as(users["reporter_a"])
+    for shade in range(MAX_ATTACHMENTS_PER_INCIDENT):
+        upload(client, report, small_png(shade), "p.png", "image/png")
+    decoding()["loads"].clear()
+
+    response = upload(client, report, png_header_only(4_000, 3_000), "x.png", "image/png")
+
+    assert response.status_code == 400
+    assert response.json() == {"file": ["A report can have at most 10 photos."]}
+    assert decoding()["loads"] == []
+
+
+def test_a_photo_sent_again_to_a_full_report_is_still_recognised(users, report):
+    client = client_as(users["reporter_a"])
+    answers = [
+        upload(client, report, small_png(shade), "p.png", "image/png")
+        for shade in range(MAX_ATTACHMENTS_PER_INCIDENT)
+    ]
+
+    again = upload(client, report, small_png(MAX_ATTACHMENTS_PER_INCIDENT - 1), "p.png")
+
+    assert again.status_code == 200
+    assert again.json()["id"] == answers[-1].json()["id"]
+    assert Attachment.objects.filter(incident=report).count() == MAX_ATTACHMENTS_PER_INCIDENT
+
+
+def test_photos_past_the_hourly_allowance_are_refused_with_429_naming_the_field(
+    users, report, settings, decoding
+):
+    settings.ATTACHMENT_UPLOADS_PER_HOUR = 2
+    client = client_as(users["reporter_a"])
+    assert upload(client, report, small_png(1), "p.png").status_code == 201
+    assert upload(client, report, small_png(2), "p.png").status_code == 201
+    decoding()["loads"].clear()
+
+    response = upload(client, report, small_png(3), "p.png")
+
+    assert response.status_code == 429
+    assert response.json() == {
+        "file": ["Too many photos sent in the last hour (at most 2); try again later."]
+    }
+    assert 0 < int(response["Retry-After"]) <= 3600
+    assert decoding()["loads"] == []
+    assert Attachment.objects.filter(incident=report).count() == 2
+
+
+def test_the_hourly_allowance_is_per_user(users, report, settings):
+    settings.ATTACHMENT_UPLOADS_PER_HOUR = 1
+    assert upload(client_as(users["reporter_a"]), report, small_png(1), "p.png").status_code == 201
+    assert upload(client_as(users["reporter_a"]), report, small_png(2), "p.png").status_code == 429
+    assert upload(client_as(users["analyst"]), report, small_png(2), "p.png").status_code == 201
+
+
+def test_concurrent_uploads_all_count_against_the_allowance(users, settings):
+    """INCR is atomic: of 20 simultaneous uploads against an allowance of 5, exactly 5 pass."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings.ATTACHMENT_UPLOADS_PER_HOUR = 5
+    user = users["reporter_a"]
+
+    def one(_):
+        try:
+            attachments._count_upload(user)
+            return True
+        except attachments.UploadRateExceeded:
+            return False
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(one, range(20)))
+    assert results.count(True) == 5
+
+
+def test_an_unreachable_rate_store_lets_the_photo_through(users, report, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("redis down")
+
+    monkeypatch.setattr(caches["throttle"], "add", down)
+    assert upload(client_as(users["reporter_a"]), report, gps_tagged_jpeg()).status_code == 201
 
 
 def test_a_reporter_cannot_attach_to_another_reporters_report(users, report):

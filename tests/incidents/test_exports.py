@@ -392,7 +392,7 @@ def test_a_database_error_is_an_error_response_not_a_download_cut_short(
     url, users, incidents, monkeypatch
 ):
     audited = []
-    monkeypatch.setattr("incidents.api.exports.audit_request", lambda *a, **kw: audited.append(kw))
+    monkeypatch.setattr("accounts.audit.audit_request", lambda *a, **kw: audited.append(kw))
     client = APIClient(raise_request_exception=False)
     client.force_authenticate(users["analyst"])
     # A query that PostgreSQL refuses (an unknown function). The transaction is broken

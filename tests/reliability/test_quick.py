@@ -1,5 +1,6 @@
 """The reliability battery's quick subset in CI: load with repeats, a race, every bad-input case,
-the access matrix, Redis killed and a worker killed mid-task, against the whole running stack.
+the access matrix, the outside security test's findings, Redis killed and a worker killed
+mid-task, against the whole running stack.
 (PostgreSQL restarts are in `make reliability` only: they would cut every test's connections.)
 
 Known bugs the battery found are listed in KNOWN_BUGS and marked xfail(strict=True): each such
@@ -8,7 +9,7 @@ test fails as soon as its bug is fixed, so the mark comes off with the fix.
 
 import pytest
 
-from reliability import access, bad_input, load, race, redis_outage, worker_kill
+from reliability import access, bad_input, load, race, redis_outage, security, worker_kill
 
 pytestmark = pytest.mark.celery
 
@@ -40,6 +41,12 @@ def test_a_report_posted_eight_times_at_once_is_stored_once(battery):
 
 def test_access_follows_the_rules_for_every_role_and_leaks_nothing(battery):
     assert missed(access.run(battery, probe_span=3)) == []
+
+
+def test_no_finding_of_the_outside_security_test_comes_back(battery):
+    """Lockout bypass, crafted cursors, partner location inference, audit gaps, suppression
+    bypass, parallel throttle, pixel bombs and internal webhook targets (see the scenario)."""
+    assert missed(security.run(battery)) == []
 
 
 def test_with_redis_killed_every_report_is_taken_and_statistics_converge(battery):

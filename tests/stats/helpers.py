@@ -40,6 +40,34 @@ FROM stats_zonedaystat ORDER BY 1, 2, 3, 4
 """
 
 
+# The grid statistics, written independently too: verified incidents by their grid points' zones.
+EXPECTED_GRID_SQL = """
+SELECT zone_id, day, sub_event_type_id, count(*), sum(killed), sum(injured)
+FROM (
+    SELECT z.zone_id, (i.occurred_at AT TIME ZONE 'Asia/Damascus')::date AS day,
+           i.sub_event_type_id,
+           i.killed_civilians + i.killed_combatants AS killed,
+           i.injured_civilians + i.injured_combatants AS injured
+    FROM incidents_incident i,
+         LATERAL (VALUES (i.coarse_governorate_id), (i.coarse_district_id),
+                         (i.coarse_subdistrict_id)) AS z(zone_id)
+    WHERE i.deleted_at IS NULL AND i.review_status = 'verified' AND z.zone_id IS NOT NULL
+    UNION ALL
+    SELECT c.id, (i.occurred_at AT TIME ZONE 'Asia/Damascus')::date, i.sub_event_type_id,
+           i.killed_civilians + i.killed_combatants, i.injured_civilians + i.injured_combatants
+    FROM incidents_incident i JOIN zones_zone c ON c.kind = 'security_corridor'
+    WHERE i.deleted_at IS NULL AND i.review_status = 'verified' AND i.coarse_in_corridor
+) t
+GROUP BY 1, 2, 3
+ORDER BY 1, 2, 3
+"""
+
+ACTUAL_GRID_SQL = """
+SELECT zone_id, day, sub_event_type_id, incidents, killed, injured
+FROM stats_zonedaygridstat ORDER BY 1, 2, 3
+"""
+
+
 def rows(sql: str) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
@@ -52,6 +80,14 @@ def expected() -> list[tuple]:
 
 def actual() -> list[tuple]:
     return rows(ACTUAL_SQL)
+
+
+def expected_grid() -> list[tuple]:
+    return rows(EXPECTED_GRID_SQL)
+
+
+def actual_grid() -> list[tuple]:
+    return rows(ACTUAL_GRID_SQL)
 
 
 def random_activity(rng: random.Random, *, reporter, analyst, creates: int = 60) -> list[Incident]:

@@ -81,8 +81,11 @@ def test_trends_api_for_analysts_and_partners(week_in_idlib, users):
     partner = APIClient()
     partner.force_authenticate(users["partner"])
     row = partner.get(f"/api/v1/zones/{week_in_idlib.pcode}/trend/").json()
-    # A baseline of one incident is a small count: withheld, while the flag still shows.
-    assert row["baseline"] is None and row["recent"] is None and row["suppressed"] is True
+    # A baseline of one incident is a small count: withheld with every figure computed from it,
+    # while the week's eight and the flag still show.
+    assert row["baseline"] is None and row["suppressed"] is True
+    assert row["expected"] is None and row["ratio"] is None and row["p_value"] is None
+    assert row["recent"] == 8
     assert row["escalation"] is True
 
 

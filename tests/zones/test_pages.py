@@ -43,6 +43,10 @@ def in_ariha(**fields):
         subdistrict=Zone.objects.get(pcode="SY070500"),
         district=Zone.objects.get(pcode="SY0705"),
         governorate=Zone.objects.get(pcode="SY07"),
+        # Its grid point (36.60, 35.80) lies in Ariha too.
+        coarse_subdistrict=Zone.objects.get(pcode="SY070500"),
+        coarse_district=Zone.objects.get(pcode="SY0705"),
+        coarse_governorate=Zone.objects.get(pcode="SY07"),
         **fields,
     )
 
@@ -109,10 +113,11 @@ def test_rejected_reports_and_duplicates_are_not_counted(users):
 
 
 def test_partners_see_only_verified_reports(users):
-    in_ariha(occurred_at=at("2021-01-05"))
+    for day in ("2021-01-05", "2021-01-07", "2021-01-08"):  # three: no small count to withhold
+        in_ariha(occurred_at=at(day))
     hidden = in_ariha(occurred_at=at("2021-01-06"), review_status=ReviewStatus.SUBMITTED)
     html = signed_in(users["partner"]).get("/zones/SY070500/").text
-    assert json_config(html, "zone-chart-config")["datasets"][0]["data"] == [1]
+    assert json_config(html, "zone-chart-config")["datasets"][0]["data"] == [3]
     assert str(hidden.client_uuid) not in html
 
 

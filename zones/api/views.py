@@ -86,6 +86,7 @@ class ZoneViewSet(
     lookup_field = "pcode"
     lookup_value_regex = "[^/]+"
     read_roles = ALL_ROLES
+    exact_locations = False
     allowed_query_params = frozenset({"simplify"})
 
     def get_queryset(self):
@@ -126,6 +127,7 @@ class LocalityViewSet(
     geo_serializer_class = LocalityGeoSerializer
     filterset_class = LocalityFilter
     read_roles = ALL_ROLES
+    exact_locations = False
 
     def get_queryset(self):
         # LocalityFilter requires `q` and does the search and its ordering.
