@@ -132,9 +132,11 @@ class IncidentFieldsMixin(serializers.Serializer):
     duplicate_of = serializers.UUIDField(
         source="duplicate_of.client_uuid", read_only=True, allow_null=True
     )
-    governorate = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
-    district = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
-    subdistrict = serializers.SlugRelatedField(slug_field="pcode", read_only=True)
+    # Null for a partner when the grid point lies outside every area of that level (near the
+    # border, the 0.05 degree point can fall in Turkey although the report does not).
+    governorate = serializers.SlugRelatedField(slug_field="pcode", read_only=True, allow_null=True)
+    district = serializers.SlugRelatedField(slug_field="pcode", read_only=True, allow_null=True)
+    subdistrict = serializers.SlugRelatedField(slug_field="pcode", read_only=True, allow_null=True)
     reporter = serializers.SlugRelatedField(slug_field="username", read_only=True)
     reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     location_grid_degrees = serializers.SerializerMethodField()
