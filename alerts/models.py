@@ -21,7 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from alerts.destinations import validate_webhook_url
+from stats.privacy import SUPPRESS_BELOW, withhold_figures
 
 
 class AlertKind(models.TextChoices):
@@ -136,11 +138,28 @@ class Alert(models.Model):
             return self.detail.get(f"{key}_ar") or english
         return english
 
+    def figures(self, *, exact: bool) -> dict:
+        """The stored detail as its reader may see it: whole for analysts and admins (`exact`);
+        for everyone else by the one small-count rule (stats.privacy), so an escalation's
+        baseline of 1 or 2, the expected count and p-value worked from it, and a week's killed
+        of 1 or 2 read as withheld (None), as the trends API gives them."""
+        if exact:
+            return dict(self.detail)
+        shown, _hidden = withhold_figures(
+            self.detail,
+            viewer=Role.PARTNER,
+            count="recent",
+            describing=("recent_killed",),
+            others=("baseline",),
+            derived={"expected": "baseline", "p_value": ("recent", "baseline")},
+        )
+        return {key: value for key, value in shown.items() if key in self.detail}
+
     def summary(self, *, exact: bool = True) -> str:
         """One line in the active language, built from the stored numbers. A distance computed
         from an exact point is said only with `exact` (and only alerts raised on exact points
-        have one); otherwise the rule's band: "within 10 km"."""
-        detail = self.detail
+        have one); otherwise the rule's band: "within 10 km". Figures as `figures` gives them."""
+        detail = self.figures(exact=exact)
         sub_type = detail.get("sub_type", "")
         kind = gettext(sub_type) if sub_type else ""
         if self.kind == AlertKind.CORRIDOR:
@@ -173,6 +192,15 @@ class Alert(models.Model):
                 "above the threshold within that distance)"
             ) % {**figures, "km": km}
         if self.kind == AlertKind.ESCALATION:
+            if detail.get("expected") is None:
+                return gettext(
+                    "Escalation in %(zone)s: %(recent)s verified incidents in 7 days, against "
+                    "fewer than %(n)s in the 28 days before"
+                ) % {
+                    "zone": self._named("zone_name"),
+                    "recent": detail.get("recent", ""),
+                    "n": SUPPRESS_BELOW,
+                }
             return gettext(
                 "Escalation in %(zone)s: %(recent)s verified incidents in 7 days against "
                 "%(expected)s expected from the 28 days before"

@@ -67,7 +67,7 @@ def alert_summaries(alert: Alert, *, exact: bool = True) -> dict[str, str]:
 
 def alert_payload(alert: Alert, *, exact: bool) -> dict:
     """The alert as JSON-ready data; `exact` only for analysts, admins and staff webhooks."""
-    detail = dict(alert.detail)
+    detail = alert.figures(exact=exact)
     if "within_m" in detail:
         detail["within_km"] = round(detail["within_m"] / 1000, 1)
     if exact and "distance_m" in detail:

@@ -14,6 +14,7 @@ from django.db.models.functions import Concat
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from incidents.dates import earliest_occurred_at
 from zones.models import Zone
 
 
@@ -576,6 +577,12 @@ class Incident(models.Model):
             models.CheckConstraint(
                 condition=Q(occurred_at__lte=F("created_at") + datetime.timedelta(minutes=10)),
                 name="incident_not_in_future",
+            ),
+            # The database's copy of the bound that submissions and imports check first
+            # (incidents.dates), so no path (a raw statement, a future import) stores year 1.
+            models.CheckConstraint(
+                condition=Q(occurred_at__gte=earliest_occurred_at()),
+                name="incident_not_before_conflict",
             ),
             models.CheckConstraint(
                 condition=Q(duplicate_of__isnull=True) | Q(review_status=ReviewStatus.DUPLICATE),

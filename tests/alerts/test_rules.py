@@ -126,7 +126,9 @@ def _stats_current():
     stats_recompute_pending()
 
 
-def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_data, users):
+@pytest.fixture
+def quiet_then_eight(reference_data, users):
+    """A quiet baseline in Idlib (one incident four weeks ago), then eight this week."""
     reporter, analyst = users["reporter_a"], users["analyst"]
     now = timezone.now()
     # A quiet baseline (one incident four weeks ago), then eight this week: improbable.
@@ -146,6 +148,11 @@ def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_da
             occurred_at=now - datetime.timedelta(hours=3 + 12 * hours),
         )
     _stats_current()
+    return now
+
+
+def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(quiet_then_eight):
+    now = quiet_then_eight
     raised = [a for a in _on(alerts_evaluate()) if a.kind == AlertKind.ESCALATION]
     assert len(raised) == 1
     alert = raised[0]
@@ -158,6 +165,29 @@ def test_an_escalation_raises_an_alert_once_while_the_flag_stays_up(reference_da
     # Partners' flag, from the grid statistics, went up once too (Idlib's grid point lies in the
     # same sub-district).
     assert Alert.objects.filter(kind=AlertKind.ESCALATION, basis=AlertBasis.GRID).count() == 1
+
+
+def test_partners_read_an_escalation_without_its_small_baseline(quiet_then_eight, users):
+    """The baseline of one incident, and the expected count and p-value worked from it, are
+    withheld from partners by the one small-count rule, in the detail and in the sentence."""
+    alerts_evaluate()
+    (partner,) = _client(users["partner"]).get("/api/v1/alerts/?kind=escalation").json()["results"]
+    assert {k: partner["detail"][k] for k in ("recent", "baseline", "expected", "p_value")} == {
+        "recent": 8,
+        "baseline": None,
+        "expected": None,
+        "p_value": None,
+    }
+    assert partner["summary"]["en"] == (
+        "Escalation in Idleb: 8 verified incidents in 7 days, against fewer than 3 in the 28 "
+        "days before"
+    )
+    (staff,) = _client(users["analyst"]).get("/api/v1/alerts/?kind=escalation").json()["results"]
+    assert staff["detail"]["baseline"] == 1 and staff["detail"]["expected"] == 0.2
+    assert staff["summary"]["en"] == (
+        "Escalation in Idleb: 8 verified incidents in 7 days against 0.2 expected from the 28 "
+        "days before"
+    )
 
 
 # --- API and pages ---------------------------------------------------------------------------

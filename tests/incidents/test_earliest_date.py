@@ -9,6 +9,7 @@ import zoneinfo
 import pytest
 from django.contrib.gis.geos import Point
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import translation
 from rest_framework.test import APIClient
@@ -108,3 +109,15 @@ def test_date_filters_take_dates_before_the_conflict(users, since):
     response = client.get("/api/v1/incidents/", {"occurred_after": since})
     assert response.status_code == 200
     assert len(response.json()["results"]) == 1
+
+
+def test_the_database_refuses_an_earlier_date_whatever_the_path():
+    """The constraint holds where no validation runs: a queryset update, as a raw statement
+    or a future import would write."""
+    incident = IncidentFactory(occurred_at=earliest_occurred_at())
+    with pytest.raises(IntegrityError, match="incident_not_before_conflict"), transaction.atomic():
+        Incident.all_objects.filter(pk=incident.pk).update(
+            occurred_at=earliest_occurred_at() - datetime.timedelta(seconds=1)
+        )
+    incident.refresh_from_db()
+    assert incident.occurred_at == earliest_occurred_at()
