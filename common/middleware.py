@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -28,10 +29,27 @@ class PrivateResponseMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if _carries_credentials(request):
+        if _carries_credentials(request) and not getattr(response, _SAME_FOR_EVERY_CALLER, False):
             response["Cache-Control"] = REVALIDATE if response.has_header("ETag") else NO_STORE
             patch_vary_headers(response, ("Authorization", "Cookie"))
         return response
+
+
+_SAME_FOR_EVERY_CALLER = "same_for_every_caller"
+
+
+def same_for_every_caller(view):
+    """For a view whose answers depend on nothing about the caller (public reference data: the
+    basemap's tiles): its own Cache-Control stands, with or without credentials. Such a view
+    reads neither the user nor the session."""
+
+    @wraps(view)
+    def public(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        setattr(response, _SAME_FOR_EVERY_CALLER, True)
+        return response
+
+    return public
 
 
 def _carries_credentials(request: HttpRequest) -> bool:

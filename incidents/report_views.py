@@ -7,7 +7,8 @@ the page's words reach the script through `json_script`, never inline code (a st
 
 from __future__ import annotations
 
-from django.conf import settings
+import logging
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
+from common.maps import map_config
 from incidents.attachments import FORMATS, MAX_UPLOAD_BYTES
 from incidents.dates import EARLIEST_OCCURRED_DATE, earliest_occurred_at, occurred_too_early_message
 from incidents.models import (
@@ -31,6 +33,9 @@ from incidents.models import (
     TimePrecision,
     Weapon,
 )
+from sealing.keys import SealingUnavailable, sealing_config
+
+logger = logging.getLogger(__name__)
 
 REPORTING_ROLES = (Role.REPORTER, Role.ANALYST, Role.ADMIN)
 MY_REPORTS_PAGE_SIZE = 20
@@ -78,6 +83,93 @@ def _messages() -> dict[str, str]:
         "confirmDiscard": _("Discard this report from this device? It was never stored."),
         "noDescription": _("(no description)"),
         "chooseSubtype": _("Choose…"),
+        "queuedServer": _(
+            "Saved on this device, encrypted; the server cannot be reached now, so it will be "
+            "sent automatically."
+        ),
+        "sentAt": _("Sent at %(time)s."),
+        "queuedAt": _("Written %(time)s"),
+        "refusedQueued": _(
+            "The report saved on this device was refused by the server: see My reports."
+        ),
+        "cannotQueue": _(
+            "This browser cannot keep reports encrypted on the device, so the report was not "
+            "saved: it stays in the form; send it when you are online."
+        ),
+        "notSaved": _("The report could not be saved on this device; it stays in the form."),
+        "stateConflict": _("conflicts with a stored report"),
+        "stateSent": _("sent"),
+        "stateAlready": _("had already arrived"),
+        "conflictQueued": _(
+            "A different report was already stored under this report's number. Send this one "
+            "as a new report, or delete it."
+        ),
+        "sendAsNew": _("Send as a new report"),
+        "sealedNote": _("Encrypted on this device: only the server can read it."),
+        "confirmWipe": _(
+            "Wipe this device? Every report still waiting here is deleted and can never be sent, "
+            "and the app's pages and keys are removed. You will be signed out."
+        ),
+        "wiped": _("This device has been wiped: no report, page or key of this app is left on it."),
+    }
+
+
+def _field_labels() -> dict[str, str]:
+    """The name of each field the server may refuse, for its message on a queued report."""
+    names = [
+        "occurred_at",
+        "time_precision",
+        "location",
+        "location_precision",
+        "place_name",
+        "sub_event_type",
+        "weapon",
+        "observation_method",
+        "explosions_count",
+        "direction",
+        "distance_estimate_m",
+        "perpetrator_side",
+        "target",
+        "target_description",
+        "killed_civilians",
+        "killed_combatants",
+        "injured_civilians",
+        "injured_combatants",
+        "description",
+        "sources",
+        "client_uuid",
+    ]
+    labels = {name: str(Incident._meta.get_field(name).verbose_name) for name in names}
+    labels.update(file=_("Photo"), sealed=_("Encryption"), non_field_errors="", detail="")
+    return {name: label[:1].upper() + label[1:] for name, label in labels.items()}
+
+
+def _sealing_config() -> dict | None:
+    """The server's public key: reports are sealed with it before they wait on the device."""
+    try:
+        return sealing_config()
+    except SealingUnavailable:
+        # No key yet (`manage.py sealing_keys ensure` was not run): the form then sends at once
+        # and keeps nothing on the device, rather than keep reports in clear text.
+        logger.error("No active sealing key: reports cannot wait encrypted on phones.")
+        return None
+
+
+def _outbox_config(request) -> dict:
+    """What the form and My reports share: where reports go, who queues them, the words."""
+    return {
+        "submitUrl": reverse("incident-list"),
+        "attachmentsUrl": reverse(
+            "incident-attachments", kwargs={"id": "00000000-0000-0000-0000-000000000000"}
+        ),
+        "myReportsUrl": reverse("my-reports"),
+        "placesUrl": reverse("report-places"),
+        "sealing": _sealing_config(),
+        "fieldLabels": _field_labels(),
+        "lang": request.LANGUAGE_CODE,
+        # The outbox is per user: a shared phone must not send one reporter's reports as another's.
+        "user": request.user.get_username(),
+        "messages": _messages(),
     }
 
 
@@ -96,32 +188,16 @@ def report_form(request):
         }
         for event_type in event_types
     ]
-    leaflet = settings.LEAFLET_CONFIG
-    tiles = leaflet.get("TILES") or []
     config = {
-        "submitUrl": reverse("incident-list"),
+        **_outbox_config(request),
         "localitiesUrl": reverse("locality-list"),
-        "attachmentsUrl": reverse(
-            "incident-attachments", kwargs={"id": "00000000-0000-0000-0000-000000000000"}
-        ),
-        "myReportsUrl": reverse("my-reports"),
-        "map": {
-            "center": list(leaflet["DEFAULT_CENTER"]),
-            "zoom": leaflet["DEFAULT_ZOOM"],
-            "minZoom": leaflet.get("MIN_ZOOM", 6),
-            "maxZoom": leaflet.get("MAX_ZOOM", 18),
-            "extent": list(leaflet["SPATIAL_EXTENT"]),
-            "tiles": tiles[0][1] if tiles else "",
-            "attribution": tiles[0][2].get("attribution", "") if tiles else "",
-        },
+        # The shared map settings: MAP_TILES_URL where it answers, our reference basemap
+        # where it does not (and on closed networks); the service worker keeps its tiles.
+        "map": map_config(),
         "taxonomy": taxonomy,
         # The first instant a report may be dated (the server refuses earlier ones too).
         "occurredMin": earliest_occurred_at().isoformat(),
         "photo": {"maxBytes": MAX_UPLOAD_BYTES, "types": sorted(FORMATS.values())},
-        "lang": request.LANGUAGE_CODE,
-        # The outbox is per user: a shared phone must not send one reporter's reports as another's.
-        "user": request.user.get_username(),
-        "messages": _messages(),
     }
     context = {
         "config": config,
@@ -152,20 +228,17 @@ def my_reports(request):
         .annotate(photo_count=Count("attachments"))
         .order_by("-created_at", "-id")[:MY_REPORTS_CAP]
     )
-    page = Paginator(reports, MY_REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
-    config = {
-        "submitUrl": reverse("incident-list"),
-        "attachmentsUrl": reverse(
-            "incident-attachments", kwargs={"id": "00000000-0000-0000-0000-000000000000"}
-        ),
-        "myReportsUrl": reverse("my-reports"),
-        "lang": request.LANGUAGE_CODE,
-        # The outbox is per user: a shared phone must not send one reporter's reports as another's.
-        "user": request.user.get_username(),
-        "messages": _messages(),
-    }
+    # ?shell=1: the page the service worker keeps for offline use, without the sent reports
+    # (they stay on the server; nothing in clear text on the phone).
+    shell = request.GET.get("shell") == "1"
+    page = (
+        None
+        if shell
+        else Paginator(reports, MY_REPORTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    )
+    config = {**_outbox_config(request), "shell": shell}
     return render(
         request,
         "incidents/report_mine.html",
-        {"page": page, "config": config, "cap": MY_REPORTS_CAP},
+        {"page": page, "config": config, "cap": MY_REPORTS_CAP, "shell": shell},
     )

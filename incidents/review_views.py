@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.audit import exact_locations, exact_read, no_exact_locations
 from accounts.roles import Role, role_of
+from common.maps import map_config
 from incidents.disclosure import reads_exact
 from incidents.history import history_rows
 from incidents.models import (
@@ -249,15 +249,13 @@ def incident_detail(request, id):
         }
     shown["zones"] = [zone for zone in shown["zones"] if zone is not None]
     exact_read(request, object_ids=[incident.client_uuid])
-    tiles = settings.LEAFLET_CONFIG["TILES"][0]
-    map_config = {
+    page_map = {
         "lon": round(point.x, 6 if exact else 4),
         "lat": round(point.y, 6 if exact else 4),
         "coarse": not exact,
         "gridDegrees": COARSE_GRID_DEGREES,
-        "tilesUrl": tiles[1],
-        "tilesAttribution": tiles[2].get("attribution", ""),
-        "maxZoom": tiles[2].get("maxZoom", 18),
+        # View, raster tiles and the reference basemap beneath them (static/js/basemap.js).
+        "map": map_config(),
         "markerLabel": shown["place_name"] or str(incident.sub_event_type),
     }
     return render(
@@ -270,7 +268,7 @@ def incident_detail(request, id):
             "exact": exact,
             "shows_review": staff or own,
             "point": point,
-            "map_config": map_config,
+            "map_config": page_map,
             "history": history_rows(incident) if staff else None,
             "duplicates": list(incident.duplicates.only("client_uuid", "occurred_at", "place_name"))
             if staff

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, render
@@ -21,6 +20,7 @@ from accounts.permissions import ALL_ROLES
 from accounts.roles import Role, role_of, sees_exact_locations
 from camps.models import Camp
 from camps.selectors import camps_in_zone
+from common.maps import map_config
 from incidents.disclosure import filters_on_grid
 from incidents.models import EventType
 from incidents.selectors import (
@@ -39,18 +39,6 @@ LATEST_INCIDENTS = 20
 ZONE_CAMPS_MAX = 100
 # Degrees; about 100 m: plenty for a page map, and a governorate's outline stays small.
 ZONE_OUTLINE_SIMPLIFY = 0.001
-
-
-def map_tiles() -> dict:
-    """The first tile layer of LEAFLET_CONFIG; maps draw their shapes even when tiles fail
-    (closed networks)."""
-    leaflet = settings.LEAFLET_CONFIG
-    _name, url, options = leaflet["TILES"][0]
-    return {
-        "url": url,
-        "attribution": options.get("attribution", ""),
-        "maxZoom": options.get("maxZoom", leaflet.get("MAX_ZOOM", 18)),
-    }
 
 
 def _check_reader(request) -> Role:
@@ -194,12 +182,11 @@ def zone_page(request, pcode: str):
     ancestors = [zone.parent.parent, zone.parent] if zone.parent else []
     ancestors = [ancestor for ancestor in ancestors if ancestor]
 
-    map_config = {
+    page_map = {
         "outlineUrl": reverse("zone-detail", kwargs={"pcode": zone.pcode})
         + f"?format=geojson&simplify={ZONE_OUTLINE_SIMPLIFY}",
-        "center": list(settings.LEAFLET_CONFIG["DEFAULT_CENTER"]),
-        "zoom": settings.LEAFLET_CONFIG["DEFAULT_ZOOM"],
-        "tiles": map_tiles(),
+        # View, raster tiles and the reference basemap beneath them (static/js/basemap.js).
+        "map": map_config(),
         "camps": [
             {
                 "lat": round(camp.location.y, 5),
@@ -238,7 +225,7 @@ def zone_page(request, pcode: str):
             "latest_cap": LATEST_INCIDENTS,
             "camps": camps[:ZONE_CAMPS_MAX],
             "camps_truncated": len(camps) > ZONE_CAMPS_MAX,
-            "map_config": map_config,
+            "map_config": page_map,
             "shows_status": role_of(request.user) in (Role.ANALYST, Role.ADMIN),
         },
     )
@@ -318,13 +305,13 @@ def camp_page(request, site_id: str):
         "stacked": False,
         "strings": {"incidents": _("People"), "period": _("Date")},
     }
-    map_config = None
+    page_map = None
     if camp.location:
-        map_config = {
+        page_map = {
             "lat": round(camp.location.y, 5),
             "lon": round(camp.location.x, 5),
             "radii": list(DEFAULT_RADII_M),
-            "tiles": map_tiles(),
+            "map": map_config(),
             "strings": {
                 "camp": (camp.name_ar or camp.name_en) if arabic else camp.name_en,
                 "radius": _("%(n)s km"),
@@ -346,6 +333,6 @@ def camp_page(request, site_id: str):
             "at_refused": at_refused,
             "coarse": not sees_exact_locations(request.user),
             "chart_config": chart_config,
-            "map_config": map_config,
+            "map_config": page_map,
         },
     )

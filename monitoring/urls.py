@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 from accounts import views as account_views
 from accounts.forms import AdminSignInForm, SignInForm
 from incidents.api.tiles import IncidentTileView
-from monitoring import pages, views
+from monitoring import basemap_views, pages, views
 
 admin.site.site_header = "Ceasefire Monitor: NW Syria"
 admin.site.site_title = "Ceasefire Monitor"
@@ -31,6 +31,7 @@ urlpatterns = [
     ),
     path("accounts/two-factor/", account_views.two_factor, name="two-factor"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("fieldapp.urls")),
     path("", include("incidents.urls")),
     path("", include("zones.urls")),
     path("zones/<str:pcode>/", pages.zone_page, name="zone-page"),
@@ -46,6 +47,9 @@ urlpatterns = [
         IncidentTileView.as_view(),
         name="incident-tile",
     ),
+    # The reference basemap: public, the same for every caller (monitoring/basemap_views.py).
+    path("basemap/<int:z>/<int:x>/<int:y>.mvt", basemap_views.basemap_tile, name="basemap-tile"),
+    path("basemap/precache.json", basemap_views.basemap_precache, name="basemap-precache"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI injects its own <style> elements: this one page may apply inline styles (never
     # scripts: its code is served as a file by the split view).

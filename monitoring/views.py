@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
+from common.maps import map_config
 from incidents.models import EventType, Incident, ReviewStatus
 from monitoring.tasks import HEARTBEAT_KEY
 from stats.privacy import WITHHELD_MARK, withheld_label
@@ -60,20 +61,11 @@ def _dashboard_config(request, role) -> dict:
         zone.pcode: _zone_name(zone, arabic)
         for zone in Zone.objects.subdistricts().only("pcode", "name_en", "name_ar")
     }
-    tiles = [
-        {"name": name, "url": url, "options": options}
-        for name, url, options in settings.LEAFLET_CONFIG["TILES"]
-    ]
-    leaflet = settings.LEAFLET_CONFIG
     return {
         "role": role.value if role else "",
         "can_filter_status": role in (Role.ANALYST, Role.ADMIN),
         "can_see_patrols": role in (Role.ANALYST, Role.ADMIN, Role.PARTNER),
-        "center": list(leaflet["DEFAULT_CENTER"]),
-        "zoom": leaflet["DEFAULT_ZOOM"],
-        "min_zoom": leaflet["MIN_ZOOM"],
-        "max_zoom": leaflet["MAX_ZOOM"],
-        "tiles": tiles,
+        "map": map_config(),
         "point_limit": POINT_LIMIT,
         "list_size": 50,
         "extent": {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
+from common.maps import map_config
 from patrols.models import Patrol, PatrolEvent
 
 PATROL_ROLES = frozenset({Role.ANALYST, Role.ADMIN, Role.PARTNER})
@@ -74,18 +74,11 @@ def patrol_page(request, id: int):
     patrol = get_object_or_404(
         Patrol.objects.select_related("route").defer("route__geom").with_events(), pk=id
     )
-    leaflet = settings.LEAFLET_CONFIG
-    _name, tiles_url, tiles_options = leaflet["TILES"][0]
-    map_config = {
+    page_map = {
         "patrolUrl": reverse("patrol-detail", kwargs={"pk": patrol.pk}) + "?format=geojson",
         "routeUrl": reverse("route-detail", kwargs={"slug": patrol.route.slug}) + "?format=geojson",
-        "center": list(leaflet["DEFAULT_CENTER"]),
-        "zoom": leaflet["DEFAULT_ZOOM"],
-        "tiles": {
-            "url": tiles_url,
-            "attribution": tiles_options.get("attribution", ""),
-            "maxZoom": tiles_options.get("maxZoom", 18),
-        },
+        # View, raster tiles and the reference basemap beneath them (static/js/basemap.js).
+        "map": map_config(),
         "kinds": {value: str(label) for value, label in PatrolEvent.Kind.choices},
         "strings": {
             "track": _("Actual track"),
@@ -97,5 +90,5 @@ def patrol_page(request, id: int):
     return render(
         request,
         "patrols/patrol_detail.html",
-        {"patrol": patrol, "events": list(patrol.events.all()), "map_config": map_config},
+        {"patrol": patrol, "events": list(patrol.events.all()), "map_config": page_map},
     )

@@ -83,6 +83,7 @@ fi
 say "Preparing the database"
 "$PY" manage.py ensure_database
 "$PY" manage.py migrate --noinput -v 0
+"$PY" manage.py sealing_keys ensure
 "$PY" manage.py load_reference_data
 if [[ ${SEED_DEMO:-1} == 1 ]]; then
   "$PY" manage.py seed_demo --if-empty

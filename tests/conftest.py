@@ -37,6 +37,7 @@ def reference_data(django_db_setup, django_db_blocker):
     """
     with django_db_blocker.unblock():
         call_command("load_reference_data", stdout=io.StringIO())
+        call_command("sealing_keys", "ensure", stdout=io.StringIO())  # for the app stack too
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ class AppStack:
         return env
 
     def start(self) -> None:
-        log = open(self.log_path, "wb")  # noqa: SIM115  (closed with the process)
+        log = open(self.log_path, "ab")  # noqa: SIM115  (closed with the process)
         self.process = subprocess.Popen(
             [str(ROOT / ".venv/bin/honcho"), "start", "-f", str(ROOT / "Procfile")],
             cwd=ROOT,
@@ -80,10 +80,9 @@ class AppStack:
                 time.sleep(0.5)
         raise RuntimeError(f"the web server did not answer in 60 s:\n{self.log()}")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
+    def halt(self) -> None:
+        """Stop the processes and nothing else (the port stays this stack's): the server is
+        down, as a phone behind a failed link sees it."""
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -91,6 +90,18 @@ class AppStack:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+
+    def restart(self, env: dict | None = None) -> None:
+        """A new deployment on the same address: stop, change the environment, start."""
+        self.halt()
+        self.extra_env.update(env or {})
+        self.start()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        self.halt()
         # Sessions of killed workers can outlive them a moment; the test database is dropped next.
         # Start from a fresh connection: another stack's clean-up may have ended ours.
         connection.close()

@@ -14,9 +14,12 @@ from incidents.attachments import (
     MAX_PIXELS,
     MAX_UPLOAD_BYTES,
     UploadRateExceeded,
+    _too_large,
     attachment_add,
 )
 from incidents.models import Attachment, Incident
+from sealing.payloads import SealedUploadTooLarge, upload_payload
+from sealing.serializers import SealedUploadFieldsSerializer
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
@@ -26,7 +29,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AttachmentUploadSerializer(serializers.Serializer):
+class AttachmentUploadSerializer(SealedUploadFieldsSerializer):
     file = serializers.FileField(
         allow_empty_file=True,  # the service refuses it, with the same message as elsewhere
         help_text=(
@@ -71,7 +74,14 @@ class IncidentAttachmentsView(StrictQueryParamsMixin, generics.ListCreateAPIView
     )
     def post(self, request, *args, **kwargs):
         incident = self.get_incident()
-        upload = AttachmentUploadSerializer(data=request.data)
+        try:
+            # A photo sealed on the phone is decrypted here and then checked like any other.
+            data = upload_payload(
+                request, client_uuid=incident.client_uuid, max_bytes=MAX_UPLOAD_BYTES
+            )
+        except SealedUploadTooLarge:
+            raise _too_large() from None
+        upload = AttachmentUploadSerializer(data=data)
         if not upload.is_valid():
             raise ValidationError(upload.errors)
         try:

@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -35,6 +36,8 @@ from incidents.api.serializers import (
 from incidents.disclosure import reads_exact
 from incidents.models import EventType, Incident, ReviewStatus
 from incidents.services import SubmissionConflict, incident_submit
+from sealing.payloads import submission_payload
+from sealing.serializers import SealedSubmissionSerializer
 
 ORDERINGS = ("-occurred_at", "occurred_at", "-updated_at", "updated_at")
 ORDERING_PARAMETER = OpenApiParameter(
@@ -119,7 +122,11 @@ class IncidentViewSet(
         return Response(self.get_serializer(incident).data)
 
     @extend_schema(
-        request=IncidentSubmitSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="IncidentSubmission",
+            serializers=[IncidentSubmitSerializer, SealedSubmissionSerializer],
+            resource_type_field_name=None,
+        ),
         responses={
             201: IncidentSerializer,
             200: OpenApiResponse(
@@ -129,7 +136,8 @@ class IncidentViewSet(
         },
     )
     def create(self, request, *args, **kwargs):
-        submitted = IncidentSubmitSerializer(data=request.data)
+        # A report sealed on the phone is decrypted here and then checked like any other.
+        submitted = IncidentSubmitSerializer(data=submission_payload(request))
         submitted.is_valid(raise_exception=True)
         try:
             result = incident_submit(

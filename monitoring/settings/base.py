@@ -10,6 +10,7 @@ import dj_database_url
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor
 
 from monitoring.env import env_bool, env_list, env_str
 
@@ -49,6 +50,8 @@ INSTALLED_APPS = [
     "alerts",
     "briefs",
     "imports",
+    "fieldapp",
+    "sealing",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "monitoring.context_processors.synthetic_data",
                 "monitoring.context_processors.navigation",
+                "fieldapp.context_processors.field_app",
             ],
         },
     },
@@ -241,6 +245,13 @@ WEBHOOK_TIMEOUT_SECONDS = float(env_str("WEBHOOK_TIMEOUT_SECONDS", "5"))
 WEBHOOK_ALLOWED_INTERNAL_HOSTS = env_list("WEBHOOK_ALLOWED_INTERNAL_HOSTS", [])
 # Photos one user may send in an hour (incidents/attachments.py).
 ATTACHMENT_UPLOADS_PER_HOUR = int(env_str("ATTACHMENT_UPLOADS_PER_HOUR", "60"))
+# Sealed reports (sealing.keys): private keys are files here, never in the database (back the
+# folder up on its own); a superseded key's file is kept this many days for phones still holding
+# reports sealed with it; at most this many undecryptable submissions are kept per sender.
+SEALING_KEYS_DIR = Path(env_str("SEALING_KEYS_DIR", str(BASE_DIR / "var" / "sealing-keys")))
+SEALING_KEY_KEEP_DAYS = int(env_str("SEALING_KEY_KEEP_DAYS", "180"))
+SEALING_KEYS_CREATE_ON_DEMAND = env_bool("SEALING_KEYS_CREATE_ON_DEMAND", False)
+SEALING_QUARANTINE_MAX_PER_USER = int(env_str("SEALING_QUARANTINE_MAX_PER_USER", "100"))
 WEBHOOK_RETRY_BASE_SECONDS = float(env_str("WEBHOOK_RETRY_BASE_SECONDS", "30"))
 WEBHOOK_RETRY_MAX_SECONDS = float(env_str("WEBHOOK_RETRY_MAX_SECONDS", "3600"))
 WEBHOOK_MAX_ATTEMPTS = int(env_str("WEBHOOK_MAX_ATTEMPTS", "8"))
@@ -250,6 +261,10 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "ceasefire-monitor@localhost")
 # Links in e-mails and webhooks point here.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
+# The reporters' offline app: its service worker's version is a digest of the files it keeps;
+# a release name here forces a new version (and fresh caches on every phone) without a file change.
+FIELD_APP_RELEASE = env_str("FIELD_APP_RELEASE", "")
 
 # Leaflet: centred on Idlib. Tiles are configurable: offices on closed networks run their own.
 LEAFLET_CONFIG = {
@@ -267,6 +282,22 @@ LEAFLET_CONFIG = {
     ],
     "RESET_VIEW": False,
 }
+# The reference basemap (monitoring/basemap.py) that maps draw beneath MAP_TILES_URL, and alone
+# when it is empty or cannot be reached. Phones keep its tiles up to this zoom for offline use.
+BASEMAP_PRECACHE_MAX_ZOOM = int(env_str("BASEMAP_PRECACHE_MAX_ZOOM", "12"))
+# An OpenStreetMap extract as a PMTiles file (Protomaps basemap layers), served with HTTP range
+# requests by the office's web server or ours; maps draw it beneath the reference layers.
+BASEMAP_PMTILES_URL = env_str("BASEMAP_PMTILES_URL", "")
+BASEMAP_PMTILES_ATTRIBUTION = env_str(
+    "BASEMAP_PMTILES_ATTRIBUTION", "© OpenStreetMap contributors (ODbL), Protomaps"
+)
+# An office's PMTiles file may be served by us: put it in var/basemap/ (collected as
+# /static/basemap/<file>). WhiteNoise answers range requests; a compressed copy would be served
+# to a client that takes gzip and break them, so none is made.
+BASEMAP_FILES_DIR = BASE_DIR / "var" / "basemap"
+if BASEMAP_FILES_DIR.is_dir():
+    STATICFILES_DIRS.append(("basemap", BASEMAP_FILES_DIR))
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [*Compressor.SKIP_COMPRESS_EXTENSIONS, "pmtiles"]
 
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -353,6 +384,8 @@ def _origin(url: str) -> str:
 
 
 _TILE_ORIGIN = _origin(LEAFLET_CONFIG["TILES"][0][1])
+# The PMTiles file is read with fetch() (range requests), so its origin is a connect-src.
+_PMTILES_ORIGIN = _origin(BASEMAP_PMTILES_URL)
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -360,7 +393,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:", "blob:", *([_TILE_ORIGIN] if _TILE_ORIGIN else [])],
         "font-src": [SELF],
-        "connect-src": [SELF],
+        "connect-src": [SELF, *([_PMTILES_ORIGIN] if _PMTILES_ORIGIN else [])],
         "object-src": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],

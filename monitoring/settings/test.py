@@ -2,6 +2,7 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from monitoring.env import env_str
 
@@ -15,6 +16,13 @@ CACHES["throttle"]["LOCATION"] = REDIS_URL
 # One folder for every process of a test run (tests/stack.py passes it on to the app stack).
 MEDIA_ROOT = env_str("MEDIA_ROOT", "") or tempfile.mkdtemp(prefix="ceasefire-test-media-")
 os.environ["MEDIA_ROOT"] = MEDIA_ROOT
+# Sealing keys: one folder for pytest and the app stack's processes; a key is made when none is
+# active.
+SEALING_KEYS_DIR = Path(
+    env_str("TEST_SEALING_KEYS_DIR", "") or BASE_DIR / "var" / "test-sealing-keys"
+)
+os.environ["TEST_SEALING_KEYS_DIR"] = str(SEALING_KEYS_DIR)
+SEALING_KEYS_CREATE_ON_DEMAND = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,5 +1,6 @@
 /* Camp page: the population chart, and the camp's point with circles of 1, 3 and 5 km on a
-   Leaflet map. Works without tiles (closed networks): the point and circles are drawn anyway. */
+   Leaflet map. Works without tiles (closed networks): the reference basemap stands in for them
+   (basemap.js) and the point and circles are drawn anyway. */
 (function () {
   "use strict";
 
@@ -10,13 +11,10 @@
     var config = JSON.parse(node.textContent);
     if (!config) return;
     var center = [config.lat, config.lon];
-    var map = L.map(container, { scrollWheelZoom: false }).setView(center, 11);
-    if (config.tiles && config.tiles.url) {
-      L.tileLayer(config.tiles.url, {
-        attribution: config.tiles.attribution,
-        maxZoom: config.tiles.maxZoom
-      }).addTo(map);
-    }
+    var map = L.map(container, {
+      scrollWheelZoom: false, minZoom: config.map.minZoom, maxZoom: config.map.maxZoom
+    }).setView(center, 11);
+    if (window.CeasefireBasemap) window.CeasefireBasemap.add(map, config.map);
     var circles = L.featureGroup().addTo(map);
     config.radii.slice().reverse().forEach(function (radius) {
       L.circle(center, {

@@ -8,7 +8,7 @@
 (function () {
   "use strict";
   var configNode = document.getElementById("map-config");
-  if (!configNode || typeof L === "undefined") return;
+  if (!configNode || typeof L === "undefined" || !window.CeasefireBasemap) return;
   var config = JSON.parse(configNode.textContent);
   var strings = config.strings;
   var urls = config.urls;
@@ -121,7 +121,7 @@
     var lon = parseFloat(params.get("lon"));
     var zoom = parseInt(params.get("z"), 10);
     if (isFinite(lat) && isFinite(lon) && isFinite(zoom)) {
-      view = { center: [lat, lon], zoom: Math.max(config.min_zoom, Math.min(config.max_zoom, zoom)) };
+      view = { center: [lat, lon], zoom: Math.max(config.map.minZoom, Math.min(config.map.maxZoom, zoom)) };
     }
     var from = params.get("from") || "";
     var to = params.get("to") || "";
@@ -250,10 +250,10 @@
 
   var initialView = readUrl();
   var map = L.map("dashboard-map", {
-    center: initialView ? initialView.center : config.center,
-    zoom: initialView ? initialView.zoom : config.zoom,
-    minZoom: config.min_zoom,
-    maxZoom: config.max_zoom,
+    center: initialView ? initialView.center : config.map.center,
+    zoom: initialView ? initialView.zoom : config.map.zoom,
+    minZoom: config.map.minZoom,
+    maxZoom: config.map.maxZoom,
     zoomControl: true
   });
   map.attributionControl.setPrefix("");
@@ -263,12 +263,8 @@
     map.createPane(pane[0]).style.zIndex = String(pane[1]);
   });
 
-  var baseLayers = {};
-  config.tiles.forEach(function (tile, index) {
-    var layer = L.tileLayer(tile.url, tile.options);
-    baseLayers[tile.name] = layer;
-    if (index === 0) layer.addTo(map);
-  });
+  // Raster tiles where they can be reached, else our own reference basemap (static/js/basemap.js).
+  window.CeasefireBasemap.add(map, config.map);
 
   var layers = {
     incidents: L.layerGroup(),
@@ -364,7 +360,7 @@
     nameOfLayer[L.stamp(layers[name])] = name;
     if (state.layers.indexOf(name) !== -1) layers[name].addTo(map);
   });
-  L.control.layers(baseLayers, overlays, {
+  L.control.layers(null, overlays, {
     collapsed: window.matchMedia("(max-width: 50em)").matches,
     position: "topright"
   }).addTo(map);
@@ -523,7 +519,7 @@
         title: format(strings.cluster, { n: shownCount(cell.count) })
       });
       marker.on("click", function () {
-        map.setView([cell.lat, cell.lon], Math.min(map.getZoom() + 2, config.max_zoom));
+        map.setView([cell.lat, cell.lon], Math.min(map.getZoom() + 2, config.map.maxZoom));
       });
       gridClusters.addLayer(marker);
     });

@@ -1,6 +1,7 @@
 /* The incident page's small map: a marker at the exact point, or the grid cell for a coarse
    location. Configuration from the "incident-map-config" JSON script. Works without tiles
-   (closed networks): the point or cell is drawn either way. */
+   (closed networks): the reference basemap stands in for them (basemap.js) and the point or
+   cell is drawn either way. */
 (function () {
   "use strict";
   var configNode = document.getElementById("incident-map-config");
@@ -8,13 +9,10 @@
   if (!configNode || !container || typeof L === "undefined") return;
   var config = JSON.parse(configNode.textContent);
   var center = [config.lat, config.lon];
-  var map = L.map(container, { scrollWheelZoom: false }).setView(center, config.coarse ? 11 : 13);
-  if (config.tilesUrl) {
-    L.tileLayer(config.tilesUrl, {
-      attribution: config.tilesAttribution,
-      maxZoom: config.maxZoom
-    }).addTo(map);
-  }
+  var map = L.map(container, {
+    scrollWheelZoom: false, minZoom: config.map.minZoom, maxZoom: config.map.maxZoom
+  }).setView(center, config.coarse ? 11 : 13);
+  if (window.CeasefireBasemap) window.CeasefireBasemap.add(map, config.map);
   if (config.coarse) {
     var half = config.gridDegrees / 2;
     L.rectangle(

@@ -1,5 +1,6 @@
 /* Patrol page: the planned route and the actual track (both fetched from the API as GeoJSON)
-   and the events on a Leaflet map. Works without tiles (closed networks). */
+   and the events on a Leaflet map. Works without tiles (closed networks): the reference basemap
+   stands in for them (basemap.js). */
 (function () {
   "use strict";
   var node = document.getElementById("patrol-map-config");
@@ -7,13 +8,10 @@
   var status = document.getElementById("patrol-map-status");
   if (!node || !container || typeof L === "undefined") return;
   var config = JSON.parse(node.textContent);
-  var map = L.map(container, { scrollWheelZoom: false }).setView(config.center, config.zoom);
-  if (config.tiles && config.tiles.url) {
-    L.tileLayer(config.tiles.url, {
-      attribution: config.tiles.attribution,
-      maxZoom: config.tiles.maxZoom
-    }).addTo(map);
-  }
+  var map = L.map(container, {
+    scrollWheelZoom: false, minZoom: config.map.minZoom, maxZoom: config.map.maxZoom
+  }).setView(config.map.center, config.map.zoom);
+  if (window.CeasefireBasemap) window.CeasefireBasemap.add(map, config.map);
   var drawn = L.featureGroup().addTo(map);
 
   function load(url) {

@@ -1,11 +1,12 @@
-/* The field report form and the device's outbox ("never lose a report").
+/* The field report form and My reports: what the reporter sees of the device's outbox.
  *
- * Every report gets a UUID when the form opens. On "Send" the report (and its photos) is first
- * written to an outbox in IndexedDB, then sent as JSON to the incident API; the server stores a
- * UUID once, so sending again after a lost answer is harmless. What could not be sent stays in the
- * outbox and is retried on the `online` event, on page load and with backoff. Photos go after
- * their report exists. Settings and words come from the json_script "report-config" (no inline
- * script: the site runs under a strict CSP); user text is only ever set with textContent.
+ * Every report gets a UUID when the form opens. On "Send" the report (and its photos) is sealed
+ * and queued in the outbox (static/js/outbox.js: encrypted for the server, nothing in clear text
+ * on the phone), then sent; what cannot be sent waits and goes out from any page of the site,
+ * the service worker or this one, whichever runs first (static/js/app.js). A report the server
+ * refuses at once stays in the form to be corrected; one refused later stays on the device with
+ * the server's words, field by field. Settings and words come from the json_script
+ * "report-config" (no inline script: a strict CSP); user text is only ever set with textContent.
  */
 (function () {
   "use strict";
@@ -14,9 +15,8 @@
   if (!configElement) return;
   var config = JSON.parse(configElement.textContent);
   var M = config.messages;
-  var ZERO_UUID = "00000000-0000-0000-0000-000000000000";
-  var RETRY_MIN_MS = 5000;
-  var RETRY_MAX_MS = 5 * 60 * 1000;
+  var outbox = window.CeasefireOutbox;
+  var flatten = outbox.flatten;
 
   function fmt(template, values) {
     return template.replace(/%\((\w+)\)s/g, function (match, key) {
@@ -54,230 +54,83 @@
     return input ? input.value : "";
   }
 
-  /* ---------------------------------------------------------------- the outbox */
-
-  var DB_NAME = "ceasefire-monitor-reports";
-  var STORE = "outbox";
-  var LOCAL_KEY = "ceasefire-monitor-outbox";
-
-  function idbStore() {
-    var opened = null;
-    function open() {
-      if (!opened) {
-        opened = new Promise(function (resolve, reject) {
-          var request = window.indexedDB.open(DB_NAME, 1);
-          request.onupgradeneeded = function () {
-            request.result.createObjectStore(STORE, { keyPath: "client_uuid" });
-          };
-          request.onsuccess = function () { resolve(request.result); };
-          request.onerror = function () { reject(request.error); };
-        });
-      }
-      return opened;
-    }
-    function run(mode, action) {
-      return open().then(function (db) {
-        return new Promise(function (resolve, reject) {
-          var transaction = db.transaction(STORE, mode);
-          var request = action(transaction.objectStore(STORE));
-          transaction.oncomplete = function () { resolve(request.result); };
-          transaction.onerror = function () { reject(transaction.error); };
-          transaction.onabort = function () { reject(transaction.error); };
-        });
-      });
-    }
-    return {
-      ready: open,
-      put: function (entry) { return run("readwrite", function (s) { return s.put(entry); }); },
-      get: function (id) { return run("readonly", function (s) { return s.get(id); }); },
-      remove: function (id) { return run("readwrite", function (s) { return s.delete(id); }); },
-      all: function () { return run("readonly", function (s) { return s.getAll(); }); },
-    };
+  function clock(ms) {
+    return new Date(ms).toLocaleString(config.lang, {
+      day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
   }
 
-  // Where IndexedDB is missing (some private modes) reports still survive in localStorage;
-  // photos cannot, as localStorage holds text only.
-  function localStore() {
-    function read() {
-      try { return JSON.parse(window.localStorage.getItem(LOCAL_KEY)) || {}; } catch (e) { return {}; }
-    }
-    function write(all) { window.localStorage.setItem(LOCAL_KEY, JSON.stringify(all)); }
-    return {
-      ready: function () { return Promise.resolve(); },
-      put: function (entry) {
-        var all = read();
-        var copy = Object.assign({}, entry, { photos: [] });
-        all[entry.client_uuid] = copy;
-        write(all);
-        return Promise.resolve();
-      },
-      get: function (id) { return Promise.resolve(read()[id]); },
-      remove: function (id) { var all = read(); delete all[id]; write(all); return Promise.resolve(); },
-      all: function () {
-        var all = read();
-        return Promise.resolve(Object.keys(all).map(function (k) { return all[k]; }));
-      },
-    };
-  }
+  /* ---------------------------------------------------------------- the gazetteer on the phone */
 
-  var outbox = window.indexedDB ? idbStore() : localStore();
-  var outboxReady = outbox.ready().catch(function () { outbox = localStore(); });
-
-  function myEntries() {
-    return outboxReady.then(function () { return outbox.all(); }).then(function (entries) {
-      return entries.filter(function (entry) { return entry.user === config.user; })
-        .sort(function (a, b) { return a.queued_at - b.queued_at; });
+  // The twin of zones.text.normalize_name (a browser test checks they agree): marks and letter
+  // variants folded, accents and transliteration noise dropped, lower case.
+  var ARABIC_MARKS = /[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]/g;
+  var ARABIC_FOLD = { "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ئ": "ي", "ؤ": "و", "ة": "ه" };
+  function fold(text) {
+    var folded = (text || "").replace(ARABIC_MARKS, "").replace(/[أإآٱىئؤة]/g, function (ch) {
+      return ARABIC_FOLD[ch];
     });
+    folded = folded.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+    return folded.replace(/['‘’`ʿʾ-]/g, "").replace(/\s+/g, " ").trim();
   }
 
-  /* ---------------------------------------------------------------- sending */
-
-  function readJson(response) {
-    return response.json().catch(function () { return {}; });
-  }
-
-  function classify(response) {
-    if (response.status === 200 || response.status === 201) {
-      return readJson(response).then(function (body) {
-        return { kind: "stored", created: response.status === 201, body: body };
-      });
-    }
-    if (response.status === 401 || response.status === 403) {
-      return readJson(response).then(function (body) { return { kind: "auth", errors: body }; });
-    }
-    if (response.status === 409) {
-      return readJson(response).then(function (body) { return { kind: "conflict", errors: body }; });
-    }
-    if (response.status >= 400 && response.status < 500 &&
-        response.status !== 408 && response.status !== 429) {
-      return readJson(response).then(function (body) { return { kind: "invalid", errors: body }; });
-    }
-    return Promise.resolve({ kind: "retry" });
-  }
-
-  function post(url, body, headers) {
-    var allHeaders = Object.assign({ "Accept": "application/json", "X-CSRFToken": csrfToken() },
-      headers || {});
-    return fetch(url, { method: "POST", credentials: "same-origin", headers: allHeaders, body: body })
-      .then(classify, function () { return { kind: "retry" }; });
-  }
-
-  function sendReport(entry) {
-    return post(config.submitUrl, JSON.stringify(entry.payload),
-      { "Content-Type": "application/json" });
-  }
-
-  function sendPhoto(entry, photo) {
-    var form = new FormData();
-    // The server names stored files itself; the device's file name is not sent.
-    form.append("file", photo.blob, "photo");
-    return post(config.attachmentsUrl.replace(ZERO_UUID, entry.client_uuid), form);
-  }
-
-  // Send one outbox entry as far as it goes: the report, then each photo. The entry is updated
-  // in the outbox after every step, so a closed tab resumes where it stopped.
-  function deliver(entry) {
-    var photoErrors = [];
-    var step = entry.sent ? Promise.resolve({ kind: "stored", created: entry.created })
-      : sendReport(entry).then(function (result) {
-        if (result.kind !== "stored") return result;
-        entry.sent = true;
-        entry.created = result.created;
-        return outbox.put(entry).then(function () { return result; });
-      });
-    function nextPhoto(result) {
-      if (result.kind !== "stored") return result;
-      if (!entry.photos || !entry.photos.length) {
-        return outbox.remove(entry.client_uuid).then(function () {
-          return { kind: "stored", created: entry.created, photoErrors: photoErrors };
-        });
-      }
-      return sendPhoto(entry, entry.photos[0]).then(function (photoResult) {
-        if (photoResult.kind === "stored" || photoResult.kind === "invalid" ||
-            photoResult.kind === "conflict") {
-          if (photoResult.kind !== "stored") photoErrors.push(flatten(photoResult.errors));
-          entry.photos.shift();
-          return outbox.put(entry).then(function () { return nextPhoto(result); });
-        }
-        return { kind: photoResult.kind, photosPending: entry.photos.length };
-      });
-    }
-    return step.then(nextPhoto);
-  }
-
-  var flushing = null;
-  var retryTimer = null;
-  var retryDelay = RETRY_MIN_MS;
-  var listeners = [];
-
-  function scheduleRetry(needed) {
-    window.clearTimeout(retryTimer);
-    if (!needed) { retryDelay = RETRY_MIN_MS; return; }
-    retryTimer = window.setTimeout(flush, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
-  }
-
-  function withLock(work) {
-    // One tab sends at a time; the server would store a report once anyway.
-    if (navigator.locks && navigator.locks.request) {
-      return navigator.locks.request("ceasefire-monitor-outbox", work);
-    }
-    return work();
-  }
-
-  function flush() {
-    if (flushing) return flushing;
-    var summary = { stored: 0, waiting: 0, auth: false };
-    flushing = withLock(function () {
-      return myEntries().then(function (entries) {
-        var pending = entries.filter(function (entry) { return entry.state !== "failed"; });
-        function next(index) {
-          if (index >= pending.length) return summary;
-          var entry = pending[index];
-          return deliver(entry).then(function (result) {
-            if (result.kind === "stored") { summary.stored += 1; return next(index + 1); }
-            if (result.kind === "invalid" || result.kind === "conflict") {
-              entry.state = "failed";
-              entry.errors = result.errors;
-              return outbox.put(entry).then(function () { return next(index + 1); });
-            }
-            summary.waiting = pending.length - index;
-            summary.auth = result.kind === "auth";
-            return summary; // offline or the server is down: the rest waits too
+  var placesLoaded = null;
+  function places() {
+    if (!config.placesUrl) return Promise.resolve(null);
+    if (!placesLoaded) {
+      placesLoaded = fetch(config.placesUrl, { credentials: "same-origin",
+        headers: { "Accept": "application/json" } })
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        })
+        .then(function (body) {
+          var at = {};
+          body.fields.forEach(function (name, i) { at[name] = i; });
+          return body.places.map(function (row) {
+            return { name_en: row[at.name_en], name_ar: row[at.name_ar],
+              location: { coordinates: [row[at.lon], row[at.lat]] },
+              key_en: row[at.key_en], key_ar: row[at.key_ar] };
           });
-        }
-        return next(0);
-      });
-    }).then(function (result) {
-      scheduleRetry(result.waiting > 0 && !result.auth);
-      return result;
-    }, function () {
-      scheduleRetry(true);
-      return summary;
-    }).then(function (result) {
-      flushing = null;
-      listeners.forEach(function (listener) { listener(result); });
-      return result;
-    });
-    return flushing;
-  }
-
-  window.addEventListener("online", function () { retryDelay = RETRY_MIN_MS; flush(); });
-
-  /* ---------------------------------------------------------------- errors */
-
-  function flatten(errors) {
-    if (errors === null || errors === undefined) return "";
-    if (typeof errors === "string") return errors;
-    if (Array.isArray(errors)) return errors.map(flatten).filter(Boolean).join(" ");
-    if (typeof errors === "object") {
-      return Object.keys(errors).filter(function (key) { return key !== "existing"; })
-        .map(function (key) { return flatten(errors[key]); }).filter(Boolean).join(" ");
+        })
+        .catch(function () { placesLoaded = null; return null; });
     }
-    return String(errors);
+    return placesLoaded;
   }
 
-  /* ---------------------------------------------------------------- outbox status */
+  var ARABIC_LETTER = /[\u0600-\u06ff]/;
+  // As LocalityQuerySet.starting_first orders them: names that start with the text first.
+  function searchPlaces(all, query, limit) {
+    var needle = fold(query);
+    if (!needle) return [];
+    var arabic = ARABIC_LETTER.test(needle);
+    var found = all.filter(function (p) {
+      return p.key_en.indexOf(needle) >= 0 || p.key_ar.indexOf(needle) >= 0;
+    });
+    found.sort(function (a, b) {
+      var sa = a.key_en.indexOf(needle) === 0 || a.key_ar.indexOf(needle) === 0 ? 0 : 1;
+      var sb = b.key_en.indexOf(needle) === 0 || b.key_ar.indexOf(needle) === 0 ? 0 : 1;
+      if (sa !== sb) return sa - sb;
+      var na = arabic ? a.name_ar : a.name_en;
+      var nb = arabic ? b.name_ar : b.name_en;
+      return na < nb ? -1 : na > nb ? 1 : 0;
+    });
+    return found.slice(0, limit);
+  }
+
+  /* ---------------------------------------------------------------- the outbox as a list */
+
+  function fieldErrors(errors) {
+    // The server's words, each after the name of its field.
+    var lines = [];
+    Object.keys(errors || {}).forEach(function (name) {
+      if (name === "existing") return;
+      var text = outbox.flatten(errors[name]);
+      if (!text) return;
+      var label = (config.fieldLabels || {})[name];
+      lines.push(label ? label + ": " + text : text);
+    });
+    return lines;
+  }
 
   function renderCount(entries) {
     var status = document.getElementById("outbox-status");
@@ -288,12 +141,11 @@
     status.dataset.count = String(entries.length);
   }
 
-  function refreshOutbox() {
-    return myEntries().then(function (entries) {
-      renderCount(entries);
-      renderOutboxList(entries);
-      return entries;
-    }, function () { return []; });
+  function button(text, className, action) {
+    var node = el("button", className, text);
+    node.type = "button";
+    node.addEventListener("click", action);
+    return node;
   }
 
   function renderOutboxList(entries) {
@@ -303,46 +155,92 @@
     entries.forEach(function (entry) {
       var item = el("li", "report-item outbox-item");
       item.dataset.id = entry.client_uuid;
+      item.dataset.state = entry.state;
       var head = el("div", "report-head");
-      var failed = entry.state === "failed";
-      head.appendChild(el("span", "status " + (failed ? "status-failed" : "status-waiting"),
-        failed ? M.stateFailed : M.stateWaiting));
-      head.appendChild(el("strong", null, (entry.summary && entry.summary.type) || ""));
+      var label = { waiting: M.stateWaiting, failed: M.stateFailed, conflict: M.stateConflict };
+      head.appendChild(el("span", "status status-" + entry.state, label[entry.state] || ""));
+      head.appendChild(el("strong", null, (entry.label && entry.label.type) || ""));
       item.appendChild(head);
-      var meta = el("p", "report-meta");
-      var when = new Date(entry.payload.occurred_at);
-      meta.textContent = when.toLocaleString(config.lang) +
-        (entry.payload.place_name ? " · " + entry.payload.place_name : "");
-      item.appendChild(meta);
-      var description = el("p", "report-description",
-        entry.payload.description || M.noDescription);
-      description.dir = "auto";
-      item.appendChild(description);
+      var meta = fmt(M.queuedAt, { time: clock(entry.queued_at) });
       if (entry.photos && entry.photos.length) {
-        item.appendChild(el("p", "report-meta", fmt(M.photosPending, { n: entry.photos.length })));
+        meta += " · " + fmt(M.photosPending, { n: entry.photos.length });
       }
-      if (failed && entry.errors) item.appendChild(el("p", "error", flatten(entry.errors)));
+      item.appendChild(el("p", "report-meta", meta));
+      item.appendChild(el("p", "report-meta small", M.sealedNote));
+      if (entry.state === "failed") {
+        var errors = el("ul", "error server-errors");
+        fieldErrors(entry.errors).forEach(function (text) { errors.appendChild(el("li", null, text)); });
+        item.appendChild(errors);
+      } else if (entry.state === "conflict") {
+        item.appendChild(el("p", "error", M.conflictQueued));
+      }
       var actions = el("div", "outbox-actions");
-      var send = el("button", "secondary", M.sendNow);
-      send.type = "button";
-      send.addEventListener("click", function () {
-        entry.state = "waiting";
-        entry.errors = null;
-        outbox.put(entry).then(function () { retryDelay = RETRY_MIN_MS; return flush(); });
-      });
-      actions.appendChild(send);
-      if (failed) {
-        var discard = el("button", "link-danger", M.discard);
-        discard.type = "button";
-        discard.addEventListener("click", function () {
-          if (window.confirm(M.confirmDiscard)) {
-            outbox.remove(entry.client_uuid).then(refreshOutbox);
-          }
-        });
-        actions.appendChild(discard);
+      if (entry.state === "conflict") {
+        actions.appendChild(button(M.sendAsNew, "secondary", function () {
+          outbox.resendAsNew(entry.client_uuid, newUuid()).then(drainNow);
+        }));
+      } else {
+        actions.appendChild(button(M.sendNow, "secondary", function () {
+          outbox.retry(entry.client_uuid).then(drainNow);
+        }));
       }
+      actions.appendChild(button(M.discard, "link-danger", function () {
+        if (window.confirm(M.confirmDiscard)) outbox.discard(entry.client_uuid).then(refreshOutbox);
+      }));
       item.appendChild(actions);
       list.appendChild(item);
+    });
+  }
+
+  function renderSentList(log) {
+    var list = document.getElementById("device-sent-list");
+    if (!list) return;
+    list.textContent = "";
+    log.forEach(function (row) {
+      var item = el("li", "report-item");
+      item.dataset.id = row.client_uuid;
+      var head = el("div", "report-head");
+      head.appendChild(el("span", "status status-sent", row.created ? M.stateSent : M.stateAlready));
+      head.appendChild(el("strong", null, (row.label && row.label.type) || ""));
+      item.appendChild(head);
+      item.appendChild(el("p", "report-meta", fmt(M.queuedAt, { time: clock(row.queued_at) }) +
+        " · " + fmt(M.sentAt, { time: clock(row.sent_at) })));
+      list.appendChild(item);
+    });
+    var section = document.getElementById("device-sent");
+    if (section) section.hidden = !log.length;
+  }
+
+  function refreshOutbox() {
+    if (!outbox || !window.indexedDB) return Promise.resolve([]);
+    return Promise.all([outbox.entries(config.user), outbox.sentLog(config.user)])
+      .then(function (lists) {
+        renderCount(lists[0]);
+        renderOutboxList(lists[0]);
+        renderSentList(lists[1]);
+        return lists[0];
+      }, function () { return []; });
+  }
+
+  function drainNow() {
+    return window.CeasefireApp ? window.CeasefireApp.drain() : refreshOutbox();
+  }
+
+  /* ---------------------------------------------------------------- wiping the device */
+
+  function initWipe() {
+    var wipe = document.getElementById("wipe-device");
+    if (!wipe) return;
+    wipe.addEventListener("click", function () {
+      if (!window.confirm(M.confirmWipe)) return;
+      wipe.disabled = true;
+      outbox.wipe().then(function () {
+        var status = document.getElementById("wipe-status");
+        if (status) status.textContent = M.wiped;
+        // Signed out too: nothing on the phone opens the app without the password.
+        var signOut = document.querySelector("form.inline-form[action$='logout/']");
+        window.setTimeout(function () { if (signOut) signOut.submit(); }, 1500);
+      });
     });
   }
 
@@ -397,8 +295,11 @@
         maxZoom: config.map.maxZoom,
         maxBounds: [[extent[1] - 1, extent[0] - 1], [extent[3] + 1, extent[2] + 1]],
       });
-      // Without a connection no tile loads; tapping the map still sets the point.
-      if (config.map.tiles) {
+      // The shared basemap: the tile server where it answers, our own reference map where it
+      // does not (static/js/basemap.js); tapping the map sets the point either way.
+      if (window.CeasefireBasemap) {
+        window.CeasefireBasemap.add(map, config.map);
+      } else if (config.map.tiles) {
         window.L.tileLayer(config.map.tiles, {
           attribution: config.map.attribution, maxZoom: config.map.maxZoom,
         }).addTo(map);
@@ -479,17 +380,21 @@
       var query = search.value.trim();
       if (searchAbort) searchAbort.abort();
       if (query.length < 2) { closeSuggestions(); return; }
-      searchAbort = window.AbortController ? new AbortController() : null;
-      var url = config.localitiesUrl + "?page_size=8&q=" + encodeURIComponent(query);
-      fetch(url, {
-        credentials: "same-origin",
-        headers: { "Accept": "application/json" },
-        signal: searchAbort ? searchAbort.signal : undefined,
-      }).then(function (response) {
-        if (!response.ok) throw new Error(String(response.status));
-        return response.json();
-      }).then(function (body) {
-        showSuggestions(body.results || []);
+      places().then(function (all) {
+        if (all) { showSuggestions(searchPlaces(all, query, 8)); return null; }
+        // No gazetteer file on this device yet: ask the server.
+        searchAbort = window.AbortController ? new AbortController() : null;
+        var url = config.localitiesUrl + "?page_size=8&q=" + encodeURIComponent(query);
+        return fetch(url, {
+          credentials: "same-origin",
+          headers: { "Accept": "application/json" },
+          signal: searchAbort ? searchAbort.signal : undefined,
+        }).then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          return response.json();
+        }).then(function (body) {
+          showSuggestions(body.results || []);
+        });
       }).catch(function (error) {
         if (error && error.name === "AbortError") return;
         suggestions.textContent = "";
@@ -579,7 +484,7 @@
           problems.push(fmt(M.photoTooBig, { name: file.name, mb: config.photo.maxBytes / 1048576 }));
           return null;
         }
-        // A copy of the bytes, so the outbox keeps the photo even if the file goes away.
+        // A copy of the bytes (sealed when queued), so the photo survives the file going away.
         return file.arrayBuffer().then(function (buffer) {
           state.photos.push({ name: file.name, blob: new Blob([buffer], { type: file.type }) });
         });
@@ -638,7 +543,6 @@
       else if (when < new Date(config.occurredMin)) problems.occurred_at = M.tooEarly;
       if (Object.keys(problems).length) { showErrors(problems); return null; }
       return {
-        client_uuid: state.uuid,
         occurred_at: when.toISOString(),
         time_precision: field("time_precision").value,
         location: { type: "Point", coordinates: [state.point.lon, state.point.lat] },
@@ -673,55 +577,131 @@
       setNow();
     }
 
+    // The report the form queued last: its status line follows it until it has gone.
+    var lastQueued = null;
+
+    function afterAttempt(id, summary) {
+      return Promise.all([outbox.entries(config.user), outbox.sentLog(config.user)])
+        .then(function (lists) {
+          var entry = lists[0].filter(function (e) { return e.client_uuid === id; })[0];
+          var sent = lists[1].filter(function (row) { return row.client_uuid === id; })[0];
+          return { entry: entry, sent: sent, summary: summary || {} };
+        });
+    }
+
+    function sayQueued(reason) {
+      if (reason === "auth") say(M.signin, "queued");
+      else say(reason === "offline" || !navigator.onLine ? M.queued : M.queuedServer, "queued");
+    }
+
+    function saySent(sent) {
+      var text = (sent.created ? M.sent : M.already) + " " +
+        fmt(M.sentAt, { time: new Date(sent.sent_at).toLocaleTimeString(config.lang) });
+      if (sent.photo_errors && sent.photo_errors.length) {
+        text += " " + fmt(M.photoRefused, { reason: sent.photo_errors.join(" ") });
+      }
+      say(text, "ok");
+    }
+
+    if (window.CeasefireApp) {
+      window.CeasefireApp.onChange(function (summary) {
+        if (!lastQueued) return;
+        afterAttempt(lastQueued, summary).then(function (fate) {
+          if (fate.sent) { lastQueued = null; saySent(fate.sent); }
+          else if (fate.entry && fate.entry.state !== "waiting") {
+            lastQueued = null;
+            say(M.refusedQueued, "error");
+          } else if (fate.entry && summary && summary.reason) {
+            sayQueued(summary.reason);
+          }
+        });
+      });
+    }
+
+    function submitSealed(data) {
+      var entry = {
+        client_uuid: state.uuid,
+        user: config.user,
+        payload: data,
+        photos: state.photos.slice(),
+        label: { type: subType.options[subType.selectedIndex].textContent },
+        queued_at: Date.now(),
+      };
+      return outbox.enqueue(entry, config.sealing).then(function () {
+        var app = window.CeasefireApp;
+        // A drain already under way may have started before this report was queued.
+        return app.drain().then(function (summary) {
+          return afterAttempt(entry.client_uuid, summary);
+        }).then(function (fate) {
+          if (fate.entry && fate.entry.state === "waiting" && !fate.summary.reason) {
+            return app.drain().then(function (summary) {
+              return afterAttempt(entry.client_uuid, summary);
+            });
+          }
+          return fate;
+        });
+      }).then(function (fate) {
+        if (fate.sent) {
+          resetForm();
+          saySent(fate.sent);
+        } else if (fate.entry && fate.entry.state !== "waiting") {
+          // Refused at once: the form still holds the report, so it leaves the outbox and the
+          // reporter corrects it here.
+          return outbox.discard(entry.client_uuid).then(function () {
+            if (fate.entry.state === "conflict") {
+              state.uuid = newUuid();
+              say(M.conflict, "error");
+            } else {
+              say(M.fix, "error");
+              showErrors(fate.entry.errors);
+            }
+          });
+        } else {
+          lastQueued = entry.client_uuid;
+          resetForm();
+          sayQueued(fate.summary.reason);
+        }
+        return null;
+      });
+    }
+
+    // Without WebCrypto (a page not served over HTTPS) or IndexedDB nothing may wait on the
+    // device in clear text: the report is sent now or stays in the form.
+    function submitDirect(data) {
+      var body = Object.assign({ client_uuid: state.uuid }, data);
+      return fetch(config.submitUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Accept": "application/json", "Content-Type": "application/json",
+          "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(body),
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (json) {
+          if (response.status === 201 || response.status === 200) {
+            resetForm();
+            say(response.status === 201 ? M.sent : M.already, "ok");
+          } else if (response.status === 400) {
+            say(M.fix, "error");
+            showErrors(json);
+          } else if (response.status === 409) {
+            state.uuid = newUuid();
+            say(M.conflict, "error");
+          } else {
+            say(M.cannotQueue, "error");
+          }
+        });
+      }, function () { say(M.cannotQueue, "error"); });
+    }
+
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearErrors();
       var data = payload();
       if (!data) return;
-      var entry = {
-        client_uuid: data.client_uuid,
-        user: config.user,
-        payload: data,
-        photos: state.photos.slice(),
-        summary: { type: subType.options[subType.selectedIndex].textContent },
-        queued_at: Date.now(),
-        state: "waiting",
-        sent: false,
-      };
       sendButton.disabled = true;
       say(M.saving);
-      var kept = false;
-      outboxReady.then(function () { return outbox.put(entry); })
-        .then(function () { kept = true; }, function () { kept = false; })
-        .then(function () { return deliver(entry); })
-        .then(function (result) {
-          if (result.kind === "stored") {
-            var text = result.created ? M.sent : M.already;
-            if (result.photoErrors && result.photoErrors.length) {
-              text += " " + fmt(M.photoRefused, { reason: result.photoErrors.join(" ") });
-            }
-            resetForm();
-            say(text, "ok");
-          } else if (result.kind === "invalid" || result.kind === "conflict") {
-            // The form still holds the report: it leaves the outbox until it is corrected.
-            return outbox.remove(entry.client_uuid).then(function () {
-              if (result.kind === "conflict") {
-                state.uuid = newUuid();
-                say(M.conflict, "error");
-              } else {
-                say(M.fix, "error");
-                showErrors(result.errors);
-              }
-            });
-          } else if (kept) {
-            resetForm();
-            say(result.kind === "auth" ? M.signin : M.queued, "queued");
-            if (result.kind !== "auth") scheduleRetry(true);
-          } else {
-            say(result.kind === "auth" ? M.signin : M.queued, "error");
-          }
-        })
-        .catch(function () { say(M.queued, "queued"); scheduleRetry(true); })
+      var sealed = outbox.canSeal() && config.sealing && window.CeasefireApp;
+      (sealed ? submitSealed(data) : submitDirect(data))
+        .catch(function () { say(M.notSaved, "error"); })
         .then(function () {
           sendButton.disabled = false;
           statusBox.focus({ preventScroll: false });
@@ -734,13 +714,26 @@
 
   /* ---------------------------------------------------------------- start */
 
+  var form = document.getElementById("report-form");
   if (form) initForm();
-  listeners.push(function (result) {
+  initWipe();
+  if (window.CeasefireApp) {
+    window.CeasefireApp.onChange(function (summary) {
+      refreshOutbox();
+      // On "My reports" a report that just went through belongs in the server's list (online).
+      var list = document.getElementById("my-report-list-section");
+      if (!form && list && summary && summary.sent && summary.sent.length && !config.shell) {
+        window.CeasefireApp.carryAnnouncements();
+        window.location.reload();
+      }
+    });
+    // Reports queued in clear text by the version before sealing are sealed now, then sent.
+    window.CeasefireApp.ready.then(function () {
+      if (!config.sealing || !outbox.canSeal()) return 0;
+      return outbox.migrateLegacy(config.user, config.sealing).catch(function () { return 0; });
+    }).then(function (moved) { return moved ? drainNow() : refreshOutbox(); });
+  } else {
     refreshOutbox();
-    // On "My reports" a report that just went through belongs in the server's list.
-    if (!form && result.stored > 0) window.location.reload();
-    var status = document.getElementById("outbox-status");
-    if (status && result.auth) status.textContent += " " + M.signin;
-  });
-  refreshOutbox().then(function (entries) { if (entries.length) flush(); });
+  }
+  window.CeasefireReport = { fold: fold, searchPlaces: searchPlaces, places: places };
 })();

@@ -1,6 +1,6 @@
 /* Zone page: the zone's outline (fetched from the zones API as GeoJSON) and its camps on a
    Leaflet map, and the chart of incidents by event type. Works without tiles (closed networks):
-   the outline is drawn either way. */
+   the reference basemap stands in for them (basemap.js) and the outline is drawn either way. */
 (function () {
   "use strict";
 
@@ -10,13 +10,10 @@
     var status = document.getElementById("zone-map-status");
     if (!node || !container || typeof L === "undefined") return;
     var config = JSON.parse(node.textContent);
-    var map = L.map(container, { scrollWheelZoom: false }).setView(config.center, config.zoom);
-    if (config.tiles && config.tiles.url) {
-      L.tileLayer(config.tiles.url, {
-        attribution: config.tiles.attribution,
-        maxZoom: config.tiles.maxZoom
-      }).addTo(map);
-    }
+    var map = L.map(container, {
+      scrollWheelZoom: false, minZoom: config.map.minZoom, maxZoom: config.map.maxZoom
+    }).setView(config.map.center, config.map.zoom);
+    if (window.CeasefireBasemap) window.CeasefireBasemap.add(map, config.map);
     var campLayer = L.featureGroup().addTo(map);
     config.camps.forEach(function (camp) {
       var marker = L.circleMarker([camp.lat, camp.lon], {

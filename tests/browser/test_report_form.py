@@ -201,7 +201,9 @@ def test_my_reports_shows_a_description_with_markup_as_text(page, app_stack):
     assert page.dialogs == []
 
 
-def test_my_reports_lists_the_unsent_outbox_as_text(page, app_stack):
+def test_my_reports_lists_the_unsent_outbox_by_type_and_time_not_its_text(page, app_stack):
+    """The outbox is sealed on the device: My reports shows each waiting report by its type and
+    when it was written, never its text (markup or not)."""
     marker = uuid.uuid4().hex
     # The API is unreachable (pages still load): the report waits on the device.
     page.route("**/api/v1/incidents/", lambda route: route.abort("internetdisconnected"))
@@ -212,9 +214,13 @@ def test_my_reports_lists_the_unsent_outbox_as_text(page, app_stack):
     page.wait_for_selector("#form-status.queued")
 
     page.goto(app_stack.base_url + "/report/mine/")
-    item = page.locator("#outbox-list .outbox-item", has_text=marker)
+    item = page.locator("#outbox-list .outbox-item").last
     item.wait_for()
-    assert item.locator(".report-description").inner_text() == f"{XSS} {marker}"
+    assert item.locator("strong").inner_text() == "Shelling/artillery/missile attack"
+    assert item.locator(".report-meta.small").inner_text() == (
+        "Encrypted on this device: only the server can read it."
+    )
+    assert marker not in page.content()
     assert page.locator("#outbox-list img").count() == 0
     assert page.dialogs == []
     if os.environ.get("REPORT_SCREENSHOT_DIR"):
