@@ -1,22 +1,38 @@
-"""Two-factor sign-in set-up: analysts and admins scan a QR code and confirm one code."""
+"""Sign-in (reporters land on the report form) and two-factor set-up: analysts and admins scan a
+QR code and confirm one code."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.audit import no_exact_locations
+from accounts.forms import SignInForm
 from accounts.models import AuditEvent
-from accounts.roles import EXACT_LOCATION_ROLES, role_of
+from accounts.roles import EXACT_LOCATION_ROLES, Role, role_of
 from accounts.services import audit_request
 
 DEVICE_NAME = "authenticator"
+
+
+class SignInView(LoginView):
+    """The site's sign-in. Without a `next` page, reporters go to the report form (what they
+    came for, and the installed app's start page); everyone else to the map."""
+
+    authentication_form = SignInForm
+    exact_locations = False
+
+    def get_default_redirect_url(self):
+        if role_of(self.request.user) == Role.REPORTER:
+            return resolve_url("report")
+        return super().get_default_redirect_url()
 
 
 def _qr_svg_data_uri(url: str) -> str:

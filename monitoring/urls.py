@@ -1,16 +1,14 @@
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
 from django.contrib import admin
-from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from drf_spectacular.views import (
     SpectacularAPIView,
-    SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
 
 from accounts import views as account_views
-from accounts.forms import AdminSignInForm, SignInForm
+from accounts.forms import AdminSignInForm
 from incidents.api.tiles import IncidentTileView
 from monitoring import basemap_views, pages, views
 
@@ -24,11 +22,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path(
-        "accounts/login/",
-        LoginView.as_view(authentication_form=SignInForm),
-        name="login",
-    ),
+    path("accounts/login/", account_views.SignInView.as_view(), name="login"),
     path("accounts/two-factor/", account_views.two_factor, name="two-factor"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("fieldapp.urls")),
@@ -60,7 +54,6 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
 ]
 # No URL serves the media folder, in development either: photos go through
 # incidents.photo_views, which checks who asks.

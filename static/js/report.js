@@ -720,9 +720,10 @@
   if (window.CeasefireApp) {
     window.CeasefireApp.onChange(function (summary) {
       refreshOutbox();
-      // On "My reports" a report that just went through belongs in the server's list (online).
+      // On "My reports" a report that just went through belongs in the server's list: the page
+      // comes again from the server (also when it was the copy kept for offline use).
       var list = document.getElementById("my-report-list-section");
-      if (!form && list && summary && summary.sent && summary.sent.length && !config.shell) {
+      if (!form && list && summary && summary.sent && summary.sent.length) {
         window.CeasefireApp.carryAnnouncements();
         window.location.reload();
       }
