@@ -12,6 +12,7 @@ from django.contrib.postgres.indexes import GinIndex, GistIndex
 from django.db.models import F, Q
 from django.db.models.functions import Concat
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from incidents.dates import earliest_occurred_at
@@ -31,8 +32,14 @@ class EventType(models.Model):
         verbose_name_plural = _("event types")
         ordering = ["position", "name"]
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the stored name is ACLED's English, kept as it is
+        for exports and the ACLED import; incidents.taxonomy marks each for translation)."""
+        return gettext(self.name)
+
     def __str__(self) -> str:
-        return self.name
+        return self.label
 
 
 class SubEventType(models.Model):
@@ -51,8 +58,14 @@ class SubEventType(models.Model):
         verbose_name_plural = _("sub-event types")
         ordering = ["event_type__position", "position", "name"]
 
+    @property
+    def label(self) -> str:
+        """The name in the reader's language (the stored name is ACLED's English, kept as it is
+        for exports and the ACLED import; incidents.taxonomy marks each for translation)."""
+        return gettext(self.name)
+
     def __str__(self) -> str:
-        return self.name
+        return self.label
 
 
 class TimePrecision(models.TextChoices):

@@ -181,9 +181,9 @@ def report_form(request):
     taxonomy = [
         {
             "slug": event_type.slug,
-            "name": event_type.name,
+            "name": event_type.label,
             "sub_types": [
-                {"slug": sub.slug, "name": sub.name} for sub in event_type.sub_types.all()
+                {"slug": sub.slug, "name": sub.label} for sub in event_type.sub_types.all()
             ],
         }
         for event_type in event_types

@@ -127,7 +127,7 @@ class ClassificationForm(forms.Form):
         self.fields.update(fields_for_model(Incident, fields=CLASSIFICATION_FORM_FIELDS))
         sub_type = self.fields["sub_event_type"]
         sub_type.queryset = SubEventType.objects.select_related("event_type")
-        sub_type.label_from_instance = lambda sub: f"{sub.event_type.name}: {sub.name}"
+        sub_type.label_from_instance = lambda sub: f"{sub.event_type.label}: {sub.label}"
         self.auto_id = "id_class_%s"
 
     def changes(self) -> dict:

@@ -1,7 +1,11 @@
 """The ACLED event taxonomy (ACLED Codebook 2023): the source of EventType and SubEventType rows.
 
-Kept as data so the seeding migration, the ACLED import and the export all read one list.
+Kept as data so the seeding migration, the ACLED import and the export all read one list. The
+names are ACLED's English (stored, exported and matched on import as they are); each is marked
+for translation, so the interface shows it in the reader's language (EventType.label).
 """
+
+from django.utils.translation import gettext_noop
 
 POLITICAL_VIOLENCE = "Political violence"
 DEMONSTRATIONS = "Demonstrations"
@@ -10,64 +14,67 @@ STRATEGIC = "Strategic developments"
 # (event type, disorder type, [(sub-event type, disorder type of the sub-type)])
 ACLED_TAXONOMY: list[tuple[str, str, list[tuple[str, str]]]] = [
     (
-        "Explosions/Remote violence",
+        gettext_noop("Explosions/Remote violence"),
         POLITICAL_VIOLENCE,
         [
-            ("Shelling/artillery/missile attack", POLITICAL_VIOLENCE),
-            ("Air/drone strike", POLITICAL_VIOLENCE),
-            ("Remote explosive/landmine/IED", POLITICAL_VIOLENCE),
-            ("Suicide bomb", POLITICAL_VIOLENCE),
-            ("Grenade", POLITICAL_VIOLENCE),
-            ("Chemical weapon", POLITICAL_VIOLENCE),
+            (gettext_noop("Shelling/artillery/missile attack"), POLITICAL_VIOLENCE),
+            (gettext_noop("Air/drone strike"), POLITICAL_VIOLENCE),
+            (gettext_noop("Remote explosive/landmine/IED"), POLITICAL_VIOLENCE),
+            (gettext_noop("Suicide bomb"), POLITICAL_VIOLENCE),
+            (gettext_noop("Grenade"), POLITICAL_VIOLENCE),
+            (gettext_noop("Chemical weapon"), POLITICAL_VIOLENCE),
         ],
     ),
     (
-        "Battles",
+        gettext_noop("Battles"),
         POLITICAL_VIOLENCE,
         [
-            ("Armed clash", POLITICAL_VIOLENCE),
-            ("Government regains territory", POLITICAL_VIOLENCE),
-            ("Non-state actor overtakes territory", POLITICAL_VIOLENCE),
+            (gettext_noop("Armed clash"), POLITICAL_VIOLENCE),
+            (gettext_noop("Government regains territory"), POLITICAL_VIOLENCE),
+            (gettext_noop("Non-state actor overtakes territory"), POLITICAL_VIOLENCE),
         ],
     ),
     (
-        "Violence against civilians",
+        gettext_noop("Violence against civilians"),
         POLITICAL_VIOLENCE,
         [
-            ("Attack", POLITICAL_VIOLENCE),
-            ("Abduction/forced disappearance", POLITICAL_VIOLENCE),
-            ("Sexual violence", POLITICAL_VIOLENCE),
+            (gettext_noop("Attack"), POLITICAL_VIOLENCE),
+            (gettext_noop("Abduction/forced disappearance"), POLITICAL_VIOLENCE),
+            (gettext_noop("Sexual violence"), POLITICAL_VIOLENCE),
         ],
     ),
     (
-        "Strategic developments",
+        gettext_noop("Strategic developments"),
         STRATEGIC,
         [
-            ("Disrupted weapons use", STRATEGIC),
-            ("Headquarters or base established", STRATEGIC),
-            ("Looting/property destruction", STRATEGIC),
-            ("Non-violent transfer of territory", STRATEGIC),
-            ("Arrests", STRATEGIC),
-            ("Agreement", STRATEGIC),
-            ("Change to group/activity", STRATEGIC),
-            ("Other", STRATEGIC),
+            (gettext_noop("Disrupted weapons use"), STRATEGIC),
+            (gettext_noop("Headquarters or base established"), STRATEGIC),
+            (gettext_noop("Looting/property destruction"), STRATEGIC),
+            (gettext_noop("Non-violent transfer of territory"), STRATEGIC),
+            (gettext_noop("Arrests"), STRATEGIC),
+            (gettext_noop("Agreement"), STRATEGIC),
+            (gettext_noop("Change to group/activity"), STRATEGIC),
+            (gettext_noop("Other"), STRATEGIC),
         ],
     ),
     (
-        "Protests",
+        gettext_noop("Protests"),
         DEMONSTRATIONS,
         [
-            ("Peaceful protest", DEMONSTRATIONS),
-            ("Protest with intervention", DEMONSTRATIONS),
-            ("Excessive force against protesters", f"{POLITICAL_VIOLENCE}; {DEMONSTRATIONS}"),
+            (gettext_noop("Peaceful protest"), DEMONSTRATIONS),
+            (gettext_noop("Protest with intervention"), DEMONSTRATIONS),
+            (
+                gettext_noop("Excessive force against protesters"),
+                f"{POLITICAL_VIOLENCE}; {DEMONSTRATIONS}",
+            ),
         ],
     ),
     (
-        "Riots",
+        gettext_noop("Riots"),
         DEMONSTRATIONS,
         [
-            ("Violent demonstration", DEMONSTRATIONS),
-            ("Mob violence", DEMONSTRATIONS),
+            (gettext_noop("Violent demonstration"), DEMONSTRATIONS),
+            (gettext_noop("Mob violence"), DEMONSTRATIONS),
         ],
     ),
 ]

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from accounts.audit import no_exact_locations
 from accounts.roles import Role, role_of
 from common.maps import map_config
-from incidents.models import EventType, Incident, ReviewStatus
+from incidents.models import EventType, Incident, ReviewStatus, SubEventType
 from monitoring.tasks import HEARTBEAT_KEY
 from stats.privacy import WITHHELD_MARK, withheld_label
 from zones.models import Zone, ZoneKind
@@ -54,7 +54,7 @@ def _dashboard_config(request, role) -> dict:
         first=Min("occurred_at"), last=Max("occurred_at")
     )
     types = [
-        {"code": t.slug, "name": _(t.name), "colour": TYPE_COLOURS[i % len(TYPE_COLOURS)]}
+        {"code": t.slug, "name": t.label, "colour": TYPE_COLOURS[i % len(TYPE_COLOURS)]}
         for i, t in enumerate(EventType.objects.order_by("position", "name"))
     ]
     subdistrict_names = {
@@ -73,6 +73,10 @@ def _dashboard_config(request, role) -> dict:
             "last": extent["last"].date().isoformat() if extent["last"] else None,
         },
         "types": types,
+        # The API gives ACLED's English names; the page shows each sub-type in its language.
+        "sub_type_labels": {
+            sub.slug: sub.label for sub in SubEventType.objects.only("slug", "name")
+        },
         "statuses": {value: str(label) for value, label in ReviewStatus.choices},
         "subdistrict_names": subdistrict_names,
         "urls": {

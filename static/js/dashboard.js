@@ -19,6 +19,10 @@
 
   var typeByCode = {};
   config.types.forEach(function (type) { typeByCode[type.code] = type; });
+  // A sub-type in the page's language (the API gives ACLED's English name).
+  function subTypeLabel(p) {
+    return (config.sub_type_labels || {})[p.sub_event_type] || p.sub_event_type_name;
+  }
 
   // ---------------------------------------------------------------- helpers
 
@@ -471,7 +475,7 @@
   function popupFor(id, p) {
     var box = el("div", "map-popup incident-popup");
     var type = typeByCode[p.event_type];
-    var title = el("strong", null, p.sub_event_type_name || (type && type.name) || p.event_type);
+    var title = el("strong", null, subTypeLabel(p) || (type && type.name) || p.event_type);
     box.appendChild(title);
     box.appendChild(el("div", "hint", when(p)));
     var place = el("div", null, p.place_name || strings.no_place);
@@ -503,7 +507,7 @@
     dot.style.backgroundColor = type ? type.colour : "#777";
     var marker = L.marker([coordinates[1], coordinates[0]], {
       icon: L.divIcon({ html: dot, className: "incident-marker", iconSize: [14, 14] }),
-      title: (p.sub_event_type_name || "") + " " + when(p),
+      title: (subTypeLabel(p) || "") + " " + when(p),
       typeCode: p.event_type
     });
     marker.bindPopup(function () { return popupFor(feature.id, p); });
@@ -575,7 +579,7 @@
       swatch.style.backgroundColor = type ? type.colour : "#777";
       item.appendChild(swatch);
       var text = el("div", "incident-text");
-      var link = el("a", "incident-link", p.sub_event_type_name || (type && type.name) || "");
+      var link = el("a", "incident-link", subTypeLabel(p) || (type && type.name) || "");
       link.href = incidentLink(feature.id);
       text.appendChild(link);
       var meta = el("div", "hint");

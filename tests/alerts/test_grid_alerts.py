@@ -75,7 +75,7 @@ def test_a_partner_reads_within_10_km_never_the_distance(near_atma, users):
     body = response.content.decode()
     assert '"distance' not in body and "0.2 km" not in body
     assert alert["summary"]["ar"] == (
-        "Shelling/artillery/missile attack على بعد 10 كم أو أقل من مخيمات أطمة، بحسب موقع "
+        "قصف مدفعي/صاروخي على بعد 10 كم أو أقل من مخيمات أطمة، بحسب موقع "
         f"الحادثة على شبكة 0.05° ({near_atma['people']} شخص؛ 1 مخيمات فوق الحد ضمن هذه المسافة)"
     )
 
