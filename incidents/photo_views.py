@@ -19,6 +19,18 @@ from incidents.models import Attachment, Incident
 PHOTO_ROLES = frozenset({Role.REPORTER, Role.ANALYST, Role.ADMIN})
 
 
+def photos_shown(incident: Incident, user) -> list[Attachment]:
+    """The photos of a report that a page may show `user` (the rule of attachment_file, so a page
+    never links a photo its reader would get 404 for): analysts and admins, and the reporter who
+    sent it. Uses the incident's prefetched attachments when there are."""
+    role = role_of(user)
+    if role not in PHOTO_ROLES:
+        return []
+    if role == Role.REPORTER and incident.reporter_id != user.pk:
+        return []
+    return sorted(incident.attachments.all(), key=lambda photo: photo.pk)
+
+
 @require_safe
 @exact_locations
 def attachment_file(request, pk: int):

@@ -27,6 +27,7 @@ from incidents.models import (
     Incident,
     ReviewStatus,
 )
+from incidents.photo_views import photos_shown
 from incidents.review_forms import ClassificationForm, ReviewDecisionForm
 from incidents.services import incident_review, incident_update
 
@@ -95,8 +96,13 @@ def review_queue(request):
         .with_duplicate_candidate_count()
         .order_by("-created_at", "-id")
     )
-    page = Paginator(queryset, _page_size(request)).get_page(request.GET.get("page"))
-    items = [(incident, ReviewDecisionForm(incident=incident)) for incident in page.object_list]
+    page = Paginator(queryset.prefetch_related("attachments"), _page_size(request)).get_page(
+        request.GET.get("page")
+    )
+    items = [
+        (incident, ReviewDecisionForm(incident=incident), photos_shown(incident, request.user))
+        for incident in page.object_list
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -130,6 +136,7 @@ def _review_page(
             "decision_form": decision_form or ReviewDecisionForm(incident=incident),
             "classification_form": classification_form or ClassificationForm(incident=incident),
             "candidates": candidates,
+            "photos": photos_shown(incident, request.user),
             "review_config": _review_config(),
             "next_url": _next_url(request),
         },
@@ -270,6 +277,7 @@ def incident_detail(request, id):
             "point": point,
             "map_config": page_map,
             "history": history_rows(incident) if staff else None,
+            "photos": photos_shown(incident, request.user),
             "duplicates": list(incident.duplicates.only("client_uuid", "occurred_at", "place_name"))
             if staff
             else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
@@ -23,10 +24,20 @@ from sealing.serializers import SealedUploadFieldsSerializer
 
 
 class AttachmentSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField(
+        help_text="Where the photo itself is served (incidents.photo_views): to the reporter who "
+        "sent it, analysts and admins, with the same session or key; every read is audited."
+    )
+
     class Meta:
         model = Attachment
-        fields = ("id", "content_type", "width", "height", "size_bytes", "created_at")
+        fields = ("id", "content_type", "width", "height", "size_bytes", "created_at", "url")
         read_only_fields = fields
+
+    def get_url(self, attachment) -> str:
+        path = reverse("attachment-file", args=[attachment.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class AttachmentUploadSerializer(SealedUploadFieldsSerializer):

@@ -196,7 +196,7 @@ def test_the_queue_counts_likely_duplicates_per_report(users):
     report = submit(users["reporter_a"])
     submit(users["reporter_b"], offset(ARIHA, metres_north=300))
     response = client_as(users["analyst"]).get("/review/")
-    counts = {i.pk: i.duplicate_candidate_count for i, _ in response.context["items"]}
+    counts = {i.pk: i.duplicate_candidate_count for i, _form, _photos in response.context["items"]}
     assert counts[report.pk] == 1
     assert "1 likely duplicate" in response.content.decode()
 
