@@ -144,13 +144,33 @@
 
   /* --------------------------------------------------------- draining */
 
+  // While reports wait and this page stays open, it tries again with backoff (5 s doubling to
+  // 5 min): not every browser has Background Sync, and a link that comes back does not always
+  // fire `online`. A signed-out session waits for the next sign-in instead.
+  const RETRY_MIN_MS = 5000;
+  const RETRY_MAX_MS = 5 * 60 * 1000;
+  let retryDelay = RETRY_MIN_MS;
+  let retryTimer = null;
+
+  function scheduleRetry(summary) {
+    window.clearTimeout(retryTimer);
+    if (!summary || !summary.waiting || summary.reason === "auth") {
+      retryDelay = RETRY_MIN_MS;
+      return;
+    }
+    retryTimer = window.setTimeout(function () { drain().then(changed); }, retryDelay);
+    retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+  }
+
   let draining = null;
+  let wiped = false;
   function drain() {
-    if (!config.user) return Promise.resolve(null);
+    if (!config.user || wiped) return Promise.resolve(null);
     if (!draining) {
       draining = outbox.flush(options()).then(function (summary) {
         draining = null;
         if (summary.waiting && summary.reason !== "auth") requestSync();
+        scheduleRetry(summary);
         return summary;
       }, function () { draining = null; return null; });
     }
@@ -165,12 +185,20 @@
 
   if (typeof BroadcastChannel === "function") {
     new BroadcastChannel(outbox.CHANNEL).onmessage = function (event) {
-      if (event.data && event.data.type === "wiped") return;
+      if (event.data && event.data.type === "wiped") {
+        // Nothing may be written to this device again from this page (it signs out next).
+        wiped = true;
+        window.clearTimeout(retryTimer);
+        return;
+      }
       changed(event.data);
     };
   }
 
-  window.addEventListener("online", function () { drain().then(changed); });
+  window.addEventListener("online", function () {
+    retryDelay = RETRY_MIN_MS;
+    drain().then(changed);
+  });
 
   async function start() {
     if (!config.user) {

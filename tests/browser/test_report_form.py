@@ -31,7 +31,11 @@ def reporter_login(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def context(browser):
-    context = browser.new_context(viewport=PHONE, locale="en-GB")
+    # The form and its outbox as the page drives them, without the service worker: the worker's
+    # own requests (Background Sync) pass by Playwright's offline switch and routes, which these
+    # tests use to cut the API. The worker is tested through a link cut for real, in
+    # test_offline_app.py.
+    context = browser.new_context(viewport=PHONE, locale="en-GB", service_workers="block")
     yield context
     context.close()
 
@@ -166,6 +170,7 @@ def test_the_form_needs_a_place_before_sending(page):
 
 def test_gps_sets_the_point(browser, app_stack, reporter_login):
     context = browser.new_context(
+        service_workers="block",
         viewport=PHONE,
         geolocation={"latitude": 35.8636, "longitude": 36.8006, "accuracy": 25},
         permissions=["geolocation"],
