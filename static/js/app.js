@@ -45,7 +45,11 @@
     return workers.register(config.serviceWorkerUrl, { scope: "/" }).then(function () {
       return workers.ready;
     }).then(function (registration) {
-      if (registration.active) registration.active.postMessage({ type: "warm" });
+      // The basemap's tiles for the area (about 1.5 MB, once) are fetched for the field pages
+      // only, where a map must work offline; the other pages keep the tiles they draw.
+      if (registration.active && document.getElementById("report-config")) {
+        registration.active.postMessage({ type: "warm" });
+      }
       return registration;
     }).catch(function () { return null; });
   }

@@ -461,3 +461,21 @@ def test_reports_queued_in_clear_by_the_version_before_are_sealed_and_sent(
     banner_says(phone, "Reports sent")
     assert reports_with(marker).count() == 1
     assert str(reports_with(marker).get().client_uuid) == report_id
+
+
+def test_the_form_s_map_draws_offline_and_a_tap_sets_the_point(phone, field_stack):
+    """After one visit, with no connection, the form's map is drawn from the tiles the worker
+    kept (sub-district outlines and locality labels), and a tap sets the point where it lands."""
+    from tests.browser.test_basemap import PIXELS
+
+    wait_until(phone, "(sel) => (" + PIXELS + ")(sel).dark > 200", "#report-map")
+    go_offline(phone, field_stack)
+    phone.reload()
+    phone.wait_for_selector("#report-map[data-basemap*=vector]")
+    wait_until(phone, "(sel) => (" + PIXELS + ")(sel).dark > 200", "#report-map")
+    pixels = phone.evaluate(PIXELS, "#report-map")
+    assert pixels["outline"] > 100 and pixels["land"] > 1000, pixels
+    box = phone.locator("#report-map").bounding_box()
+    phone.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert re.fullmatch(r"Point set at 35\.\d{5}, 36\.\d{5}\.", phone.inner_text("#point-status"))
+    phone.locator("#report-map").screenshot(path="/tmp/offline-form-map.png")
