@@ -22,6 +22,7 @@ from accounts.roles import Role, role_of
 from common.maps import map_config
 from incidents.attachments import FORMATS, MAX_UPLOAD_BYTES
 from incidents.dates import EARLIEST_OCCURRED_DATE, earliest_occurred_at, occurred_too_early_message
+from incidents.history import SUBMITTED_FIELDS
 from incidents.models import (
     Direction,
     EventType,
@@ -116,29 +117,7 @@ def _messages() -> dict[str, str]:
 
 def _field_labels() -> dict[str, str]:
     """The name of each field the server may refuse, for its message on a queued report."""
-    names = [
-        "occurred_at",
-        "time_precision",
-        "location",
-        "location_precision",
-        "place_name",
-        "sub_event_type",
-        "weapon",
-        "observation_method",
-        "explosions_count",
-        "direction",
-        "distance_estimate_m",
-        "perpetrator_side",
-        "target",
-        "target_description",
-        "killed_civilians",
-        "killed_combatants",
-        "injured_civilians",
-        "injured_combatants",
-        "description",
-        "sources",
-        "client_uuid",
-    ]
+    names = (*SUBMITTED_FIELDS, "client_uuid")
     labels = {name: str(Incident._meta.get_field(name).verbose_name) for name in names}
     labels.update(file=_("Photo"), sealed=_("Encryption"), non_field_errors="", detail="")
     return {name: label[:1].upper() + label[1:] for name, label in labels.items()}
